@@ -1,0 +1,66 @@
+// Model configurations: which network to build, and how a configuration is
+// written to and read from a weights file's `__metadata__`.
+#pragma once
+
+#include <map>
+#include <string>
+
+namespace gncyclegan {
+
+using Metadata = std::map<std::string, std::string>;
+
+// The identifier written as `format` in every weights file this project makes.
+inline constexpr const char *kWeightsFormat = "gncyclegan-weights/1";
+
+enum class GeneratorFamily { resnet, unet };
+
+// A generator as the CycleGAN reference defines them (`define_G`), plus CBAM
+// residual blocks (GN-CycleGAN). Architecture names: `resnet_<N>blocks`,
+// `resnet_<N>blocks_cbam` (any N >= 1; the reference has 6 and 9),
+// `unet_128` and `unet_256`.
+struct GeneratorConfig {
+  GeneratorFamily family = GeneratorFamily::resnet;
+  int in_channels = 3;
+  int out_channels = 1;
+  int ngf = 64;
+  int n_blocks = 9;      // resnet only
+  bool cbam = true;      // resnet only
+  int num_downs = 8;     // unet only: 7 = unet_128, 8 = unet_256
+  int cbam_reduction = 16;
+
+  // The paper's generator: resnet_9blocks_cbam, RGB in, one infrared channel out.
+  static GeneratorConfig paper();
+  // Parses an architecture name (see above) with the given channels and width.
+  static GeneratorConfig from_name(const std::string &architecture, int in_channels = 3,
+                                   int out_channels = 1, int ngf = 64);
+  // Reads `architecture`, `in_channels`, `out_channels`, `ngf`, `n_blocks`, `norm`;
+  // throws std::invalid_argument naming the key that is missing or wrong.
+  static GeneratorConfig from_metadata(const Metadata &metadata);
+
+  std::string architecture() const;
+  // Side length the input must be a multiple of (4 for ResNets, 2^num_downs for U-Nets).
+  int size_multiple() const;
+  // The keys above, plus `format`, `role` = generator and `norm` = instance.
+  Metadata to_metadata() const;
+  // Throws std::invalid_argument when a field is out of range.
+  void validate() const;
+};
+
+enum class DiscriminatorNorm { instance, none };
+
+// The reference PatchGAN (`NLayerDiscriminator`): 70x70 receptive field for n_layers 3.
+struct DiscriminatorConfig {
+  int in_channels = 1;
+  int ndf = 64;
+  int n_layers = 3;
+  DiscriminatorNorm norm = DiscriminatorNorm::instance;
+
+  static DiscriminatorConfig from_metadata(const Metadata &metadata);
+  Metadata to_metadata() const;
+  void validate() const;
+};
+
+std::string to_string(DiscriminatorNorm norm);
+DiscriminatorNorm discriminator_norm_from_string(const std::string &name);
+
+}  // namespace gncyclegan

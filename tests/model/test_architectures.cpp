@@ -1,0 +1,163 @@
+// Architectures against the CycleGAN reference implementation: parameter counts
+// (sum of numel over model.parameters() in pytorch-CycleGAN-and-pix2pix with
+// norm=instance), state_dict names, and output shapes.
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include "model/generator.h"
+#include "model/patchgan.h"
+#include "model/weights.h"
+#include "tests/model/test_support.h"
+
+namespace gncyclegan {
+namespace {
+
+using test::parameter_count;
+
+struct CountCase {
+  const char *architecture;
+  int in_channels;
+  int out_channels;
+  int64_t parameters;
+};
+
+class ReferenceParameterCount : public ::testing::TestWithParam<CountCase> {};
+
+TEST_P(ReferenceParameterCount, EqualsTheReference) {
+  const CountCase &c = GetParam();
+  auto generator = make_generator(GeneratorConfig::from_name(c.architecture, c.in_channels, c.out_channels, 64));
+  EXPECT_EQ(parameter_count(*generator), c.parameters);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Generators, ReferenceParameterCount,
+    ::testing::Values(CountCase{"resnet_9blocks", 3, 3, 11'378'179}, CountCase{"resnet_9blocks", 3, 1, 11'371'905},
+                      CountCase{"resnet_6blocks", 3, 1, 7'831'425},
+                      CountCase{"resnet_9blocks_cbam", 3, 1, 11'448'981},
+                      CountCase{"unet_128", 3, 1, 41'821'569}, CountCase{"unet_256", 3, 1, 54'405'505}),
+    [](const auto &info) {
+      return std::string(info.param.architecture) + "_" + std::to_string(info.param.in_channels) + "to" +
+             std::to_string(info.param.out_channels);
+    });
+
+TEST(PatchGanArchitecture, ParameterCountsEqualTheReference) {
+  DiscriminatorConfig config;
+  config.in_channels = 3;
+  EXPECT_EQ(parameter_count(*make_discriminator(config)), 2'764'737);
+  config.in_channels = 1;
+  EXPECT_EQ(parameter_count(*make_discriminator(config)), 2'762'689);
+}
+
+TEST(PatchGanArchitecture, MapsA256ImageTo30x30Logits) {
+  torch::NoGradGuard no_grad;
+  DiscriminatorConfig config;
+  config.in_channels = 1;
+  auto discriminator = make_discriminator(config);
+  auto logits = discriminator->forward(torch::randn({2, 1, 256, 256}));
+  EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{2, 1, 30, 30}));
+}
+
+TEST(PatchGanArchitecture, WithoutNormTheInnerConvolutionsHaveNoBiasAsInTheReference) {
+  DiscriminatorConfig config;
+  config.norm = DiscriminatorNorm::none;
+  auto tensors = module_tensors(*make_discriminator(config));
+  EXPECT_TRUE(tensors.count("model.0.bias"));
+  EXPECT_FALSE(tensors.count("model.2.bias"));
+  EXPECT_TRUE(tensors.count("model.11.bias"));
+  // 2,762,689 less the 128 + 256 + 512 biases of the three inner convolutions.
+  EXPECT_EQ(parameter_count(*make_discriminator(config)), 2'762'689 - 896);
+}
+
+std::map<std::string, std::vector<int64_t>> shapes_of(const torch::nn::Module &module) {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto &[name, tensor] : module_tensors(module)) shapes[name] = tensor.sizes().vec();
+  return shapes;
+}
+
+TEST(StateDictNames, ResnetMatchesTheReferenceKeys) {
+  auto shapes = shapes_of(*make_generator(GeneratorConfig::from_name("resnet_9blocks", 3, 1)));
+  EXPECT_EQ(shapes["model.1.weight"], (std::vector<int64_t>{64, 3, 7, 7}));
+  EXPECT_EQ(shapes["model.4.weight"], (std::vector<int64_t>{128, 64, 3, 3}));
+  EXPECT_EQ(shapes["model.10.conv_block.1.weight"], (std::vector<int64_t>{256, 256, 3, 3}));
+  EXPECT_EQ(shapes["model.18.conv_block.5.bias"], (std::vector<int64_t>{256}));
+  EXPECT_EQ(shapes["model.19.weight"], (std::vector<int64_t>{256, 128, 3, 3}));  // ConvTranspose: in, out
+  EXPECT_EQ(shapes["model.26.weight"], (std::vector<int64_t>{1, 64, 7, 7}));
+  EXPECT_EQ(shapes.size(), 2u * (1 + 2 + 9 * 2 + 2 + 1));
+}
+
+TEST(StateDictNames, CbamTensorsSitInEachResidualBlock) {
+  auto shapes = shapes_of(*make_generator(GeneratorConfig::paper()));
+  for (int block = 10; block < 19; ++block) {
+    const std::string prefix = "model." + std::to_string(block) + ".cbam.";
+    EXPECT_EQ(shapes[prefix + "mlp.0.weight"], (std::vector<int64_t>{16, 256})) << prefix;
+    EXPECT_EQ(shapes[prefix + "mlp.0.bias"], (std::vector<int64_t>{16}));
+    EXPECT_EQ(shapes[prefix + "mlp.2.weight"], (std::vector<int64_t>{256, 16}));
+    EXPECT_EQ(shapes[prefix + "mlp.2.bias"], (std::vector<int64_t>{256}));
+    EXPECT_EQ(shapes[prefix + "spatial.conv.weight"], (std::vector<int64_t>{1, 2, 7, 7}));
+    for (const char *name : {"weight", "bias", "running_mean", "running_var"})
+      EXPECT_EQ(shapes[prefix + "spatial.bn." + name], (std::vector<int64_t>{1}));
+  }
+}
+
+TEST(StateDictNames, UnetMatchesTheReferenceKeys) {
+  auto shapes = shapes_of(*make_generator(GeneratorConfig::from_name("unet_256", 3, 1)));
+  EXPECT_EQ(shapes["model.model.0.weight"], (std::vector<int64_t>{64, 3, 4, 4}));
+  EXPECT_EQ(shapes["model.model.1.model.1.weight"], (std::vector<int64_t>{128, 64, 4, 4}));
+  EXPECT_EQ(shapes["model.model.1.model.5.weight"], (std::vector<int64_t>{256, 64, 4, 4}));
+  EXPECT_EQ(shapes["model.model.3.weight"], (std::vector<int64_t>{128, 1, 4, 4}));
+  // The eighth (innermost) level: the second is model.model.1, each deeper one .model.3.
+  std::string innermost = "model.model.1";
+  for (int level = 0; level < 6; ++level) innermost += ".model.3";
+  EXPECT_EQ(shapes[innermost + ".model.1.weight"], (std::vector<int64_t>{512, 512, 4, 4}));
+  EXPECT_EQ(shapes[innermost + ".model.3.weight"], (std::vector<int64_t>{512, 512, 4, 4}));
+}
+
+struct ShapeCase {
+  const char *architecture;
+  int in_channels;
+  int out_channels;
+  int64_t height;
+  int64_t width;
+};
+
+class GeneratorShape : public ::testing::TestWithParam<ShapeCase> {};
+
+TEST_P(GeneratorShape, KeepsTheSizeAndMapsChannels) {
+  torch::NoGradGuard no_grad;
+  const ShapeCase &c = GetParam();
+  // Narrow networks: the shapes do not depend on ngf, and they run fast.
+  auto generator = make_generator(GeneratorConfig::from_name(c.architecture, c.in_channels, c.out_channels, 8));
+  generator->eval();
+  auto output = generator->forward(torch::rand({2, c.in_channels, c.height, c.width}) * 2 - 1);
+  EXPECT_EQ(output.sizes(), (std::vector<int64_t>{2, c.out_channels, c.height, c.width}));
+  EXPECT_LE(output.abs().max().item<float>(), 1.0f);  // Tanh
+}
+
+INSTANTIATE_TEST_SUITE_P(Generators, GeneratorShape,
+                         ::testing::Values(ShapeCase{"resnet_9blocks", 3, 3, 64, 64},
+                                           ShapeCase{"resnet_6blocks", 3, 1, 60, 84},
+                                           ShapeCase{"resnet_9blocks_cbam", 3, 1, 48, 72},
+                                           ShapeCase{"resnet_9blocks_cbam", 1, 3, 32, 32},
+                                           ShapeCase{"unet_128", 3, 1, 128, 128},
+                                           ShapeCase{"unet_256", 3, 1, 256, 256}),
+                         [](const auto &info) {
+                           return std::string(info.param.architecture) + "_" +
+                                  std::to_string(info.param.in_channels) + "to" +
+                                  std::to_string(info.param.out_channels);
+                         });
+
+TEST(Initialisation, FollowsTheReferenceNormalInit) {
+  torch::manual_seed(0);
+  auto generator = make_generator(GeneratorConfig::paper());
+  auto tensors = module_tensors(*generator);
+  const auto &conv = tensors.at("model.10.conv_block.1.weight");  // 589,824 samples of N(0, 0.02)
+  EXPECT_NEAR(conv.mean().item<double>(), 0.0, 1e-3);
+  EXPECT_NEAR(conv.std().item<double>(), 0.02, 1e-3);
+  EXPECT_EQ(tensors.at("model.10.conv_block.1.bias").abs().max().item<float>(), 0.0f);
+  EXPECT_NEAR(tensors.at("model.10.cbam.spatial.bn.weight").item<double>(), 1.0, 0.1);
+  EXPECT_EQ(tensors.at("model.10.cbam.mlp.0.bias").abs().max().item<float>(), 0.0f);
+}
+
+}  // namespace
+}  // namespace gncyclegan
