@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds and tests against a CUDA-enabled LibTorch, in build-cuda/. By default
+# that LibTorch is the one inside PyPI's torch wheel (scripts/python-env.sh
+# makes the environment); LIBTORCH=/path/to/libtorch (or a PyTorch install's
+# torch/ directory) uses another. Needs the CUDA toolkit (/usr/local/cuda or
+# CUDA_PATH). Without a GPU it compiles and links every CUDA path, and the
+# GPU tests skip, saying so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${LIBTORCH:-}" ]; then
+  venv=$(scripts/python-env.sh | tail -n 1)
+  LIBTORCH=$("$venv/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
+  export GNCYCLEGAN_PYTHON=${GNCYCLEGAN_PYTHON:-$venv/bin/python}
+fi
+BUILD_DIR=build-cuda scripts/test.sh -Dlibtorch="$LIBTORCH" -Dcuda=enabled

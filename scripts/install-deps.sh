@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages gncycleganir builds and tests with. Safe to run
+# again: it asks apt only for what is missing, and says nothing when nothing is.
+#
+#   scripts/install-deps.sh          build + tests
+#   scripts/install-deps.sh --fuzz   also clang and libFuzzer (scripts/fuzz.sh)
+#   scripts/install-deps.sh --venv   also python3-venv (scripts/python-env.sh)
+set -euo pipefail
+
+packages=(
+  g++ pkg-config meson ninja-build
+  libtorch-dev            # LibTorch 1.13, CPU only
+  libopenblas0-pthread    # libtorch's CPU convolutions are ~2x slower on the reference BLAS
+  nlohmann-json3-dev
+  libgtest-dev
+)
+for arg in "$@"; do
+  case "$arg" in
+    --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
+    --venv) packages+=(python3 python3-venv) ;;
+    *) echo "install-deps.sh: unknown option $arg (known: --fuzz, --venv)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then sudo=(sudo); else
+    echo "install-deps.sh: missing packages (${missing[*]}); run as root or install sudo" >&2; exit 1
+  fi
+else
+  sudo=()
+fi
+echo "Installing ${missing[*]} ..."
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

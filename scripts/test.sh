@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test.
+#
+#   scripts/test.sh [MESON_OPTION ...]   options go to `meson setup` (BUILD_DIR, default build/)
+#
+# The safetensors interop tests run when GNCYCLEGAN_PYTHON names a Python with
+# safetensors and numpy, or when scripts/python-env.sh has made its environment;
+# elsewhere they are skipped, and the test output says so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+if [ -z "${GNCYCLEGAN_PYTHON:-}" ]; then
+  venv=$(scripts/python-env.sh --if-present)
+  [ -n "$venv" ] && export GNCYCLEGAN_PYTHON="$venv/bin/python"
+fi
+
+build=${BUILD_DIR:-build}
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" "$@"
+elif [ $# -gt 0 ]; then
+  meson setup --reconfigure "$build" "$@"
+fi
+ninja -C "$build"
+status=0
+meson test -C "$build" --print-errorlogs || status=$?
+python3 scripts/test-summary.py "$build" "$(basename "$build")" || status=$((status ? status : 1))
+exit "$status"
