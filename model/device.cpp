@@ -1,6 +1,8 @@
 #include "model/device.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <thread>
 
 #include <ATen/Context.h>
