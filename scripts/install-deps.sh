@@ -13,6 +13,7 @@ packages=(
   libopenblas0-pthread    # libtorch's CPU convolutions are ~2x slower on the reference BLAS
   nlohmann-json3-dev
   libgtest-dev
+  libopencv-dev libcli11-dev   # the trainer
 )
 for arg in "$@"; do
   case "$arg" in

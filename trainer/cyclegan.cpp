@@ -1,0 +1,157 @@
+#include "trainer/cyclegan.h"
+
+#include <ATen/ops/l1_loss.h>
+#include <torch/utils.h>
+
+#include "model/gradient_normalization.h"
+#include "trainer/gan_loss.h"
+
+namespace gncyclegan::train {
+namespace {
+
+void set_requires_grad(torch::nn::Module &module, bool requires_grad) {
+  for (auto &parameter : module.parameters()) parameter.set_requires_grad(requires_grad);
+}
+
+std::vector<torch::Tensor> parameters_of(torch::nn::Module &first, torch::nn::Module &second) {
+  auto parameters = first.parameters();
+  auto more = second.parameters();
+  parameters.insert(parameters.end(), more.begin(), more.end());
+  return parameters;
+}
+
+// Identity-loss inputs across 3 <-> 1 channels: infrared repeated to RGB for
+// G_A, the visible image's BT.601 luma for G_B.
+torch::Tensor as_channels(const torch::Tensor &images, int64_t channels) {
+  if (images.size(1) == channels) return images;
+  if (channels == 3) return images.expand({-1, 3, -1, -1});
+  auto weights = torch::tensor({0.299f, 0.587f, 0.114f}, images.options()).view({1, 3, 1, 1});
+  return (images * weights).sum(1, /*keepdim=*/true);
+}
+
+uint64_t pool_stream(uint64_t seed, int64_t step, int k) {
+  return seed * 0x9e3779b97f4a7c15ULL + static_cast<uint64_t>(step) * 64 + static_cast<uint64_t>(k);
+}
+
+}  // namespace
+
+CycleGan::CycleGan(const TrainOptions &options, c10::Device device)
+    : options_(options), device_(device), pool_A_(options.pool_size), pool_B_(options.pool_size) {
+  torch::manual_seed(options.seed);
+  G_A_ = make_generator(GeneratorConfig::from_name(options.generator, 3, 1, options.ngf));
+  G_B_ = make_generator(GeneratorConfig::from_name(options.generator, 1, 3, options.ngf));
+  DiscriminatorConfig d_config;
+  d_config.ndf = options.ndf;
+  d_config.norm = discriminator_norm_from_string(options.discriminator_norm);
+  d_config.in_channels = 1;
+  D_A_ = make_discriminator(d_config);
+  d_config.in_channels = 3;
+  D_B_ = make_discriminator(d_config);
+  for (torch::nn::Module *network : {static_cast<torch::nn::Module *>(G_A_.get()), static_cast<torch::nn::Module *>(G_B_.get()),
+                                     static_cast<torch::nn::Module *>(D_A_.get()), static_cast<torch::nn::Module *>(D_B_.get())}) {
+    network->to(device);
+    network->train();
+  }
+  auto adam = torch::optim::AdamOptions(options.lr).betas({options.beta1, options.beta2});
+  optimizer_G_ = std::make_unique<torch::optim::Adam>(parameters_of(*G_A_, *G_B_), adam);
+  optimizer_D_ = std::make_unique<torch::optim::Adam>(parameters_of(*D_A_, *D_B_), adam);
+}
+
+torch::Tensor CycleGan::discriminate(PatchGan &discriminator, const torch::Tensor &images) {
+  if (options_.gradient_normalization) return gradient_normalized(discriminator, images, /*create_graph=*/true);
+  return discriminator.forward(images);
+}
+
+void CycleGan::update_discriminators(const torch::Tensor &real_A, const torch::Tensor &real_B,
+                                     const torch::Tensor &fake_A, const torch::Tensor &fake_B, uint64_t pool_state,
+                                     StepLosses &losses) {
+  set_requires_grad(*D_A_, true);
+  set_requires_grad(*D_B_, true);
+  optimizer_D_->zero_grad();
+  auto pooled_B = pool_A_.query(fake_B, pool_state);
+  auto loss_D_A = discriminator_loss(options_.gan_loss, discriminate(*D_A_, real_B), discriminate(*D_A_, pooled_B));
+  loss_D_A.backward();
+  auto pooled_A = pool_B_.query(fake_A, pool_state + 1);
+  auto loss_D_B = discriminator_loss(options_.gan_loss, discriminate(*D_B_, real_A), discriminate(*D_B_, pooled_A));
+  loss_D_B.backward();
+  optimizer_D_->step();
+  losses.D_A = loss_D_A.item<double>();
+  losses.D_B = loss_D_B.item<double>();
+}
+
+StepLosses CycleGan::step(const StepData &data, int64_t step) {
+  StepLosses losses;
+  auto real_A = data.main.visible.to(device_);
+  auto real_B = data.main.infrared.to(device_);
+
+  // Generators: adversarial + cycle (+ identity, + paired) losses.
+  auto fake_B = G_A_->forward(real_A);
+  auto reconstructed_A = G_B_->forward(fake_B);
+  auto fake_A = G_B_->forward(real_B);
+  auto reconstructed_B = G_A_->forward(fake_A);
+  set_requires_grad(*D_A_, false);
+  set_requires_grad(*D_B_, false);
+  optimizer_G_->zero_grad();
+  auto loss_G_A = generator_loss(options_.gan_loss, discriminate(*D_A_, fake_B));
+  auto loss_G_B = generator_loss(options_.gan_loss, discriminate(*D_B_, fake_A));
+  auto loss_cycle_A = at::l1_loss(reconstructed_A, real_A) * options_.lambda_cycle;
+  auto loss_cycle_B = at::l1_loss(reconstructed_B, real_B) * options_.lambda_cycle;
+  auto loss = loss_G_A + loss_G_B + loss_cycle_A + loss_cycle_B;
+  if (options_.lambda_identity > 0) {
+    const double weight = options_.lambda_cycle * options_.lambda_identity;
+    auto loss_idt_A = at::l1_loss(G_A_->forward(as_channels(real_B, 3)), real_B) * weight;
+    auto loss_idt_B = at::l1_loss(G_B_->forward(as_channels(real_A, 1)), real_A) * weight;
+    loss = loss + loss_idt_A + loss_idt_B;
+    losses.idt_A = loss_idt_A.item<double>();
+    losses.idt_B = loss_idt_B.item<double>();
+  }
+  if (options_.paired_weight > 0) {
+    auto loss_paired = (at::l1_loss(fake_B, real_B) + at::l1_loss(fake_A, real_A)) * options_.paired_weight;
+    loss = loss + loss_paired;
+    losses.paired = loss_paired.item<double>();
+  }
+  loss.backward();
+  optimizer_G_->step();
+  losses.G_A = loss_G_A.item<double>();
+  losses.G_B = loss_G_B.item<double>();
+  losses.cycle_A = loss_cycle_A.item<double>();
+  losses.cycle_B = loss_cycle_B.item<double>();
+
+  // Discriminators: K updates; the first on this step's images.
+  update_discriminators(real_A, real_B, fake_A.detach(), fake_B.detach(), pool_stream(options_.seed, step, 0),
+                        losses);
+  for (size_t k = 0; k < data.extra.size(); ++k) {
+    auto extra_A = data.extra[k].visible.to(device_);
+    auto extra_B = data.extra[k].infrared.to(device_);
+    torch::Tensor extra_fake_A, extra_fake_B;
+    {
+      torch::NoGradGuard no_grad;
+      extra_fake_B = G_A_->forward(extra_A);
+      extra_fake_A = G_B_->forward(extra_B);
+    }
+    update_discriminators(extra_A, extra_B, extra_fake_A, extra_fake_B,
+                          pool_stream(options_.seed, step, 2 * static_cast<int>(k) + 2), losses);
+  }
+  return losses;
+}
+
+void CycleGan::set_learning_rate(double lr) {
+  for (auto *optimizer : {optimizer_G_.get(), optimizer_D_.get()})
+    for (auto &group : optimizer->param_groups()) static_cast<torch::optim::AdamOptions &>(group.options()).lr(lr);
+}
+
+Translation CycleGan::translate(const Batch &batch) {
+  torch::NoGradGuard no_grad;
+  G_A_->eval();
+  G_B_->eval();
+  Translation result;
+  auto real_A = batch.visible.to(device_);
+  result.fake_infrared = G_A_->forward(real_A);
+  result.reconstructed_visible = G_B_->forward(result.fake_infrared);
+  result.fake_visible = G_B_->forward(batch.infrared.to(device_));
+  G_A_->train();
+  G_B_->train();
+  return result;
+}
+
+}  // namespace gncyclegan::train

@@ -1,0 +1,65 @@
+// The GN-CycleGAN training step: the two generators (A = visible, B =
+// infrared; G_A: A -> B, G_B: B -> A), the two PatchGANs (D_A judges domain B,
+// D_B domain A, as in the reference), their Adam optimizers and image pools.
+// The step is independent of the loop around it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include <torch/optim/adam.h>
+
+#include "model/generator.h"
+#include "model/patchgan.h"
+#include "trainer/image_pool.h"
+#include "trainer/options.h"
+#include "trainer/prefetcher.h"
+
+namespace gncyclegan::train {
+
+struct StepLosses {
+  double D_A = 0, D_B = 0, G_A = 0, G_B = 0, cycle_A = 0, cycle_B = 0, idt_A = 0, idt_B = 0, paired = 0;
+};
+
+struct Translation {
+  torch::Tensor fake_infrared, reconstructed_visible, fake_visible;
+};
+
+class CycleGan {
+ public:
+  // Builds and initialises the networks from `options.seed`.
+  CycleGan(const TrainOptions &options, c10::Device device);
+
+  // One generator update on data.main, then options.d_steps discriminator
+  // updates (the first on the generator update's images, the others on
+  // data.extra). `step` seeds the image pools' choices.
+  StepLosses step(const StepData &data, int64_t step);
+
+  void set_learning_rate(double lr);
+  // Evaluation-mode translation, for sample grids.
+  Translation translate(const Batch &batch);
+
+  Generator &G_A() { return *G_A_; }
+  Generator &G_B() { return *G_B_; }
+  PatchGan &D_A() { return *D_A_; }
+  PatchGan &D_B() { return *D_B_; }
+  torch::optim::Adam &optimizer_G() { return *optimizer_G_; }
+  torch::optim::Adam &optimizer_D() { return *optimizer_D_; }
+  ImagePool &pool_A() { return pool_A_; }
+  ImagePool &pool_B() { return pool_B_; }
+  c10::Device device() const { return device_; }
+
+ private:
+  torch::Tensor discriminate(PatchGan &discriminator, const torch::Tensor &images);
+  void update_discriminators(const torch::Tensor &real_A, const torch::Tensor &real_B, const torch::Tensor &fake_A,
+                             const torch::Tensor &fake_B, uint64_t pool_state, StepLosses &losses);
+
+  TrainOptions options_;
+  c10::Device device_;
+  std::shared_ptr<Generator> G_A_, G_B_;
+  std::shared_ptr<PatchGan> D_A_, D_B_;
+  std::unique_ptr<torch::optim::Adam> optimizer_G_, optimizer_D_;
+  ImagePool pool_A_, pool_B_;  // generated infrared (for D_A), generated visible (for D_B)
+};
+
+}  // namespace gncyclegan::train

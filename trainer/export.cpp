@@ -1,0 +1,78 @@
+#include "trainer/export.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "model/weights.h"
+#include "trainer/checkpoint.h"
+
+namespace gncyclegan::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string decimal(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
+}  // namespace
+
+Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
+  return {{"trainer", "gncyclegan-train"},
+          {"training_visible_dir", o.visible_dir},
+          {"training_infrared_dir", o.infrared_dir},
+          {"training_visible_images", std::to_string(facts.visible_images)},
+          {"training_infrared_images", std::to_string(facts.infrared_images)},
+          {"steps", std::to_string(facts.steps)},
+          {"epochs", decimal(static_cast<double>(facts.steps) / static_cast<double>(facts.steps_per_epoch))},
+          {"gradient_normalization", o.gradient_normalization ? "on" : "off"},
+          {"gan_loss", to_string(o.gan_loss)},
+          {"lambda_cycle", decimal(o.lambda_cycle)},
+          {"lambda_identity", decimal(o.lambda_identity)},
+          {"paired_weight", decimal(o.paired_weight)},
+          {"d_steps", std::to_string(o.d_steps)},
+          {"discriminator_norm", o.discriminator_norm},
+          {"scale", to_string(o.scale)},
+          {"load_size", std::to_string(o.load_size)},
+          {"crop_size", std::to_string(o.crop_size)},
+          {"batch_size", std::to_string(o.batch_size)},
+          {"seed", std::to_string(o.seed)}};
+}
+
+void export_generator(const std::string &path, Generator &generator, const Metadata &provenance) {
+  save_generator(path, generator, provenance);
+}
+
+std::string export_checkpoint(const std::string &checkpoint_or_run, const std::string &path) {
+  std::string checkpoint = checkpoint_or_run;
+  if (fs::exists(fs::path(checkpoint_or_run) / "checkpoints")) checkpoint = latest_checkpoint(checkpoint_or_run);
+  if (!fs::exists(fs::path(checkpoint) / "G_A.safetensors"))
+    throw CheckpointError(checkpoint_or_run + " is neither a checkpoint directory nor a run directory");
+  auto generator = load_generator((fs::path(checkpoint) / "G_A.safetensors").string());
+
+  // The run's options and the checkpoint's step, when the run directory is there.
+  Metadata metadata;
+  const fs::path run = fs::path(checkpoint).parent_path().parent_path();
+  std::ifstream config_file(run / "config.json"), state_file(fs::path(checkpoint) / "state.json");
+  if (config_file && state_file) {
+    auto config = nlohmann::json::parse(config_file, nullptr, false);
+    auto state = nlohmann::json::parse(state_file, nullptr, false);
+    if (!config.is_discarded() && !state.is_discarded() && config.contains("options")) {
+      RunFacts facts;
+      facts.visible_images = config["data"].value("visible_images", 0);
+      facts.infrared_images = config["data"].value("infrared_images", 0);
+      facts.steps_per_epoch = std::max<int64_t>(1, config["data"].value("steps_per_epoch", 1));
+      facts.steps = state.value("step", 0);
+      metadata = provenance(options_from_json(config["options"]), facts);
+    }
+  }
+  export_generator(path, *generator.generator, metadata);
+  return generator.generator->config().architecture() + " from " + checkpoint;
+}
+
+}  // namespace gncyclegan::train

@@ -1,0 +1,35 @@
+// Writing the visible->infrared generator for the element, with its provenance
+// in the weights file's metadata.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "model/config.h"
+#include "model/generator.h"
+#include "trainer/options.h"
+
+namespace gncyclegan::train {
+
+struct RunFacts {
+  int64_t visible_images = 0;
+  int64_t infrared_images = 0;
+  int64_t steps = 0;
+  int64_t steps_per_epoch = 1;
+};
+
+// Metadata describing how a generator was trained (string values, as
+// safetensors requires): data, image counts, steps, epochs, GN, loss, scale...
+Metadata provenance(const TrainOptions &options, const RunFacts &facts);
+
+// Writes `generator` (G_A) to `path` with the given provenance.
+void export_generator(const std::string &path, Generator &generator, const Metadata &provenance);
+
+// `gncyclegan-train export`: the G_A of a checkpoint (a checkpoint directory,
+// or a run directory for its latest one) to `path`. Returns what was written,
+// for the message.
+std::string export_checkpoint(const std::string &checkpoint_or_run, const std::string &path);
+
+}  // namespace gncyclegan::train

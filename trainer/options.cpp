@@ -1,0 +1,160 @@
+#include "trainer/options.h"
+
+#include <map>
+#include <stdexcept>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "model/config.h"
+
+namespace gncyclegan::train {
+namespace {
+
+const std::map<std::string, GanLoss> kGanLosses{
+    {"vanilla", GanLoss::vanilla}, {"lsgan", GanLoss::lsgan}, {"hinge", GanLoss::hinge}};
+const std::map<std::string, Scale> kScales{{"resize", Scale::resize}, {"native", Scale::native}};
+
+template <typename Enum>
+std::string name_of(const std::map<std::string, Enum> &names, Enum value) {
+  for (const auto &[name, entry] : names)
+    if (entry == value) return name;
+  return "?";
+}
+
+}  // namespace
+
+void add_train_options(CLI::App &app, TrainOptions &o) {
+  app.option_defaults()->always_capture_default();
+
+  auto *data = "Data";
+  app.add_option("--visible", o.visible_dir, "Directory of visible (RGB) training images")->group(data);
+  app.add_option("--infrared", o.infrared_dir,
+                 "Directory of infrared training images (single channel, 8- or 16-bit; a 16-bit image is "
+                 "stretched from its own minimum..maximum to 0..1)")
+      ->group(data);
+  app.add_option("--load-size", o.load_size, "Resize images to this square size before cropping (--scale resize)")
+      ->check(CLI::Range(16, 8192))
+      ->group(data);
+  app.add_option("--crop-size", o.crop_size, "Side of the random square crop trained on")
+      ->check(CLI::Range(16, 8192))
+      ->group(data);
+  app.add_flag("!--no-flip", o.flip, "Do not flip training crops horizontally at random (flipping is on by default)")->group(data);
+  app.add_option("--scale", o.scale,
+                 "resize: square resize to --load-size, then crop (the reference); native: crop at the images' "
+                 "own resolution, so training and inference see objects at one scale")
+      ->transform(CLI::CheckedTransformer(kScales).description(""))
+      ->type_name("{resize,native}")
+      ->group(data);
+  app.add_option("--workers", o.workers, "Threads that decode and augment images ahead of the training step")
+      ->check(CLI::Range(1, 64))
+      ->group(data);
+  app.add_option("--paired-weight", o.paired_weight,
+                 "Weight of an L1 loss between G_A(visible) and its aligned infrared image (and back); needs "
+                 "aligned pairs with matching file names; 0 = the paper's unpaired training")
+      ->check(CLI::NonNegativeNumber)
+      ->group(data);
+
+  auto *model = "Model";
+  app.add_option("--generator", o.generator,
+                 "Generator architecture: resnet_9blocks_cbam (the paper's), resnet_9blocks, resnet_6blocks, "
+                 "resnet_<N>blocks[_cbam], unet_128, unet_256")
+      ->group(model);
+  app.add_option("--ngf", o.ngf, "Generator width (filters in the first layer)")->check(CLI::Range(1, 1024))->group(model);
+  app.add_option("--ndf", o.ndf, "Discriminator width")->check(CLI::Range(1, 1024))->group(model);
+  app.add_flag("--gn,!--no-gn", o.gradient_normalization,
+               "Gradient normalization of the discriminators (GN-CycleGAN), on by default; --no-gn gives the plain "
+               "CycleGAN")
+      ->group(model);
+  app.add_option("--d-norm", o.discriminator_norm, "Discriminator normalisation: instance or none")
+      ->check(CLI::IsMember({"instance", "none"}))
+      ->group(model);
+
+  auto *loss = "Loss";
+  app.add_option("--gan-loss", o.gan_loss,
+                 "Adversarial loss: vanilla (the paper's log loss, as BCE on logits), lsgan, hinge")
+      ->transform(CLI::CheckedTransformer(kGanLosses).description(""))
+      ->type_name("{vanilla,lsgan,hinge}")
+      ->group(loss);
+  app.add_option("--lambda-cycle", o.lambda_cycle, "Weight of the cycle-consistency L1 losses")
+      ->check(CLI::NonNegativeNumber)
+      ->group(loss);
+  app.add_option("--lambda-identity", o.lambda_identity,
+                 "Identity loss weight, relative to --lambda-cycle (0 = off). With 3-channel visible and "
+                 "1-channel infrared, G_A gets the infrared image repeated to 3 channels and G_B the visible "
+                 "image's luma")
+      ->check(CLI::NonNegativeNumber)
+      ->group(loss);
+
+  auto *schedule = "Schedule";
+  app.add_option("--d-steps", o.d_steps, "Discriminator updates per generator update (the paper's K)")
+      ->check(CLI::Range(1, 100))
+      ->group(schedule);
+  app.add_option("--lr", o.lr, "Adam learning rate")->check(CLI::PositiveNumber)->group(schedule);
+  app.add_option("--beta1", o.beta1, "Adam beta1")->check(CLI::Range(0.0, 1.0))->group(schedule);
+  app.add_option("--beta2", o.beta2, "Adam beta2")->check(CLI::Range(0.0, 1.0))->group(schedule);
+  app.add_option("--epochs", o.epochs, "Epochs at the initial learning rate")->check(CLI::Range(0, 100000))->group(schedule);
+  app.add_option("--epochs-decay", o.epochs_decay, "Epochs of linear decay to 0 that follow")
+      ->check(CLI::Range(0, 100000))
+      ->group(schedule);
+  app.add_option("--batch-size", o.batch_size, "Images per step")->check(CLI::Range(1, 1024))->group(schedule);
+  app.add_option("--pool-size", o.pool_size, "Generated images kept per discriminator (0 = no pool)")
+      ->check(CLI::Range(0, 10000))
+      ->group(schedule);
+  app.add_option("--max-steps", o.max_steps, "Stop after this many generator steps (0 = at the schedule's end)")
+      ->check(CLI::NonNegativeNumber)
+      ->group(schedule);
+
+  auto *run = "Run";
+  app.add_option("--device", o.device, "auto (CUDA when available), cpu, cuda or cuda:N")->group(run);
+  app.add_option("--threads", o.threads, "CPU threads for LibTorch (0 = every core)")
+      ->check(CLI::Range(0, 1024))
+      ->group(run);
+  app.add_option("--seed", o.seed, "Seed of every random choice (weights, crops, flips, pairing, pools)")->group(run);
+  app.add_option("--out", o.out_dir, "Run directory: config, losses, curves, samples, checkpoints, weights")->group(run);
+  app.add_option("--resume", o.resume_dir,
+                 "Continue the run in this directory from its latest checkpoint (its options are reused; "
+                 "--max-steps, --epochs-decay... given here override)")
+      ->group(run);
+  app.add_option("--export", o.export_path,
+                 "Also write the visible->infrared generator here at the end (always written to OUT/generator.safetensors)")
+      ->group(run);
+  app.add_option("--save-every", o.save_every, "Checkpoint every N epochs (and always at the end)")
+      ->check(CLI::Range(1, 100000))
+      ->group(run);
+  app.add_option("--log-every", o.log_every, "Seconds between progress lines when the output is not a terminal")
+      ->check(CLI::Range(1, 86400))
+      ->group(run);
+  app.add_option("--samples", o.samples, "Rows in each epoch's sample grid")->check(CLI::Range(1, 32))->group(run);
+}
+
+void validate(const TrainOptions &o) {
+  if (o.visible_dir.empty() || o.infrared_dir.empty())
+    throw std::invalid_argument("--visible DIR and --infrared DIR are required (or --resume RUN_DIR)");
+  if (o.out_dir.empty()) throw std::invalid_argument("--out DIR is required: where the run is written");
+  if (o.scale == Scale::resize && o.crop_size > o.load_size)
+    throw std::invalid_argument("--crop-size " + std::to_string(o.crop_size) + " is larger than --load-size " +
+                                std::to_string(o.load_size));
+  const auto config = GeneratorConfig::from_name(o.generator, 3, 1, o.ngf);  // throws for unknown names
+  if (o.crop_size % config.size_multiple() != 0)
+    throw std::invalid_argument("--crop-size " + std::to_string(o.crop_size) + " must be a multiple of " +
+                                std::to_string(config.size_multiple()) + " for " + o.generator);
+  if (o.epochs + o.epochs_decay == 0 && o.max_steps == 0)
+    throw std::invalid_argument("--epochs and --epochs-decay are both 0: nothing to train (or give --max-steps)");
+}
+
+std::string to_string(GanLoss loss) { return name_of(kGanLosses, loss); }
+std::string to_string(Scale scale) { return name_of(kScales, scale); }
+
+NLOHMANN_JSON_SERIALIZE_ENUM(GanLoss, {{GanLoss::vanilla, "vanilla"}, {GanLoss::lsgan, "lsgan"}, {GanLoss::hinge, "hinge"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(Scale, {{Scale::resize, "resize"}, {Scale::native, "native"}})
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TrainOptions, visible_dir, infrared_dir, load_size, crop_size, flip, scale, workers,
+                                   paired_weight, generator, ngf, ndf, gradient_normalization, discriminator_norm,
+                                   gan_loss, lambda_cycle, lambda_identity, d_steps, lr, beta1, beta2, epochs,
+                                   epochs_decay, batch_size, pool_size, max_steps, device, threads, seed, out_dir,
+                                   resume_dir, export_path, save_every, log_every, samples)
+
+nlohmann::json to_json(const TrainOptions &options) { return options; }
+TrainOptions options_from_json(const nlohmann::json &json) { return json.get<TrainOptions>(); }
+
+}  // namespace gncyclegan::train

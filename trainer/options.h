@@ -1,0 +1,71 @@
+// Every option of gncyclegan-train, with the paper's and the CycleGAN
+// reference's defaults, and how they are read from the command line.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace CLI {
+class App;
+}
+
+namespace gncyclegan::train {
+
+enum class GanLoss { vanilla, lsgan, hinge };
+enum class Scale { resize, native };
+
+struct TrainOptions {
+  // data
+  std::string visible_dir;
+  std::string infrared_dir;
+  int load_size = 286;
+  int crop_size = 256;
+  bool flip = true;
+  Scale scale = Scale::resize;
+  int workers = 2;
+  double paired_weight = 0.0;
+  // model
+  std::string generator = "resnet_9blocks_cbam";
+  int ngf = 64;
+  int ndf = 64;
+  bool gradient_normalization = true;
+  std::string discriminator_norm = "instance";
+  // loss
+  GanLoss gan_loss = GanLoss::vanilla;
+  double lambda_cycle = 10.0;
+  double lambda_identity = 0.5;
+  // schedule
+  int d_steps = 1;
+  double lr = 2e-4;
+  double beta1 = 0.5;
+  double beta2 = 0.999;
+  int epochs = 100;
+  int epochs_decay = 100;
+  int batch_size = 1;
+  int pool_size = 50;
+  int64_t max_steps = 0;  // 0 = until the schedule ends
+  // run
+  std::string device = "auto";
+  int threads = 0;
+  uint64_t seed = 0;
+  std::string out_dir;
+  std::string resume_dir;
+  std::string export_path;
+  int save_every = 5;  // epochs
+  int log_every = 30;  // seconds between plain progress lines
+  int samples = 4;     // rows in the sample grids
+};
+
+// Registers every training option on `app`, bound to `options`.
+void add_train_options(CLI::App &app, TrainOptions &options);
+// Checks combinations a flag alone cannot; throws std::invalid_argument.
+void validate(const TrainOptions &options);
+
+std::string to_string(GanLoss loss);
+std::string to_string(Scale scale);
+nlohmann::json to_json(const TrainOptions &options);
+TrainOptions options_from_json(const nlohmann::json &json);
+
+}  // namespace gncyclegan::train

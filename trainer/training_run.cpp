@@ -1,0 +1,202 @@
+#include "trainer/training_run.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core/version.hpp>
+#include <torch/version.h>
+
+#include "model/device.h"
+#include "trainer/checkpoint.h"
+#include "trainer/dataset.h"
+#include "trainer/export.h"
+#include "trainer/image_io.h"
+#include "trainer/loss_log.h"
+#include "trainer/plots.h"
+#include "trainer/prefetcher.h"
+#include "trainer/progress.h"
+
+namespace gncyclegan::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::atomic<int> stop_signal{0};
+
+void on_stop_signal(int signal) { stop_signal = signal; }
+
+// Restores the previous handlers when the run ends.
+class StopSignals {
+ public:
+  StopSignals() {
+    stop_signal = 0;
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous_int_);
+    sigaction(SIGTERM, &action, &previous_term_);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &previous_int_, nullptr);
+    sigaction(SIGTERM, &previous_term_, nullptr);
+  }
+
+ private:
+  struct sigaction previous_int_ {}, previous_term_ {};
+};
+
+// The reference's "linear" policy: constant for `epochs`, then linearly down
+// over `epochs_decay` (the last epoch still trains at lr / (decay + 1)).
+double learning_rate(const TrainOptions &o, int64_t epoch) {
+  const double decayed = static_cast<double>(std::max<int64_t>(0, epoch + 1 - o.epochs));
+  return o.lr * std::max(0.0, 1.0 - decayed / (o.epochs_decay + 1.0));
+}
+
+void write_json(const fs::path &path, const nlohmann::json &json) {
+  const fs::path temporary = path.string() + ".partial";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << json.dump(2) << "\n";
+    if (!out.flush()) throw std::runtime_error("cannot write " + path.string() + " (disk full?)");
+  }
+  fs::rename(temporary, path);
+}
+
+bool finite(const StepLosses &l) {
+  for (double value : {l.D_A, l.D_B, l.G_A, l.G_B, l.cycle_A, l.cycle_B, l.idt_A, l.idt_B, l.paired})
+    if (!std::isfinite(value)) return false;
+  return true;
+}
+
+void prepare_out_dir(const TrainOptions &options) {
+  const fs::path out = options.out_dir;
+  std::error_code error;
+  fs::create_directories(out / "samples", error);
+  if (error) throw std::runtime_error("cannot create the run directory --out " + options.out_dir + ": " + error.message());
+  const fs::path probe = out / ".writable";
+  if (!std::ofstream(probe)) throw std::runtime_error("cannot write into --out " + options.out_dir);
+  fs::remove(probe, error);
+  if (options.resume_dir.empty() && fs::exists(out / "checkpoints" / "latest"))
+    throw std::runtime_error("--out " + options.out_dir +
+                             " already holds a run: continue it with --resume " + options.out_dir +
+                             ", or choose another --out");
+}
+
+}  // namespace
+
+int run_training(const TrainOptions &options) {
+  validate(options);
+  set_cpu_threads(options.threads);
+  const c10::Device device = resolve_device(options.device);
+  prepare_out_dir(options);
+  const fs::path out = options.out_dir;
+
+  TrainingData data(options);
+  for (const auto &warning : data.warnings()) std::fprintf(stderr, "warning: %s\n", warning.c_str());
+
+  const int64_t steps_per_epoch = data.steps_per_epoch();
+  const int64_t schedule_steps = steps_per_epoch * (options.epochs + options.epochs_decay);
+  const int64_t end_step = options.max_steps > 0 && (schedule_steps == 0 || options.max_steps < schedule_steps)
+                               ? options.max_steps
+                               : schedule_steps;
+
+  CycleGan model(options, device);
+  TrainingPosition position;
+  if (!options.resume_dir.empty()) {
+    const std::string checkpoint = latest_checkpoint(options.resume_dir);
+    position = load_checkpoint(checkpoint, model);
+    std::fprintf(stderr, "resuming %s at step %lld\n", checkpoint.c_str(), static_cast<long long>(position.step));
+  }
+
+  nlohmann::json config{
+      {"options", to_json(options)},
+      {"versions", {{"gncycleganir", GNCYCLEGAN_VERSION}, {"libtorch", TORCH_VERSION}, {"opencv", CV_VERSION}}},
+      {"device", describe_device(device)},
+      {"data",
+       {{"visible_images", data.visible().paths.size()},
+        {"infrared_images", data.infrared().paths.size()},
+        {"skipped", data.warnings()},
+        {"paired", data.paired()},
+        {"steps_per_epoch", steps_per_epoch},
+        {"total_steps", end_step}}}};
+  write_json(out / "config.json", config);
+
+  LossLog log((out / "losses.csv").string(), position.step);
+  const Batch fixed = data.fixed_batch(options.samples);
+  RunFacts facts{static_cast<int64_t>(data.visible().paths.size()), static_cast<int64_t>(data.infrared().paths.size()),
+                 position.step, steps_per_epoch};
+
+  std::fprintf(stderr, "training %s (GN %s) on %s: %zu visible, %zu infrared images, %lld steps/epoch, steps %lld..%lld\n",
+               options.generator.c_str(), options.gradient_normalization ? "on" : "off",
+               describe_device(device).c_str(), data.visible().paths.size(), data.infrared().paths.size(),
+               static_cast<long long>(steps_per_epoch), static_cast<long long>(position.step),
+               static_cast<long long>(end_step));
+
+  StopSignals signals;
+  Progress progress(position.step, end_step, options.log_every);
+  Prefetcher prefetcher(data, position.step, end_step, options.d_steps, options.workers);
+  const auto started = std::chrono::steady_clock::now();
+  const double seconds_before = position.seconds;
+  auto seconds_now = [&] {
+    return seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  auto epoch_pictures = [&](int64_t epoch) {
+    draw_loss_curves(log.rows(), (out / "loss_curves.png").string());
+    char name[32];
+    std::snprintf(name, sizeof name, "epoch_%03lld.png", static_cast<long long>(epoch + 1));
+    write_sample_grid(fixed, model.translate(fixed), (out / "samples" / name).string());
+  };
+
+  StepLosses losses;
+  int64_t step = position.step;
+  while (step < end_step && stop_signal == 0) {
+    const int64_t epoch = step / steps_per_epoch;
+    const double lr = learning_rate(options, epoch);
+    model.set_learning_rate(lr);
+    losses = model.step(prefetcher.next(), step);
+    if (!finite(losses)) {
+      progress.interrupt();
+      throw std::runtime_error("the losses stopped being finite at step " + std::to_string(step + 1) +
+                               "; the last checkpoint is intact (try a lower --lr)");
+    }
+    ++step;
+    log.append({step, epoch, lr, losses, seconds_now()});
+    progress.update(step, epoch, losses);
+    if (step % steps_per_epoch == 0) {
+      epoch_pictures(epoch);
+      if ((step / steps_per_epoch) % options.save_every == 0)
+        save_checkpoint(options.out_dir, model, {step, seconds_now()});
+    }
+  }
+  progress.interrupt();
+
+  const std::string checkpoint = save_checkpoint(options.out_dir, model, {step, seconds_now()});
+  if (step % steps_per_epoch != 0) epoch_pictures(step / steps_per_epoch);
+  if (stop_signal != 0) {
+    std::fprintf(stderr, "stopped by signal %d after step %lld; checkpoint %s\ncontinue with: --resume %s\n",
+                 stop_signal.load(), static_cast<long long>(step), checkpoint.c_str(), options.out_dir.c_str());
+    return kInterrupted;
+  }
+
+  facts.steps = step;
+  const Metadata metadata = provenance(options, facts);
+  const std::string weights = (out / "generator.safetensors").string();
+  export_generator(weights, model.G_A(), metadata);
+  if (!options.export_path.empty()) export_generator(options.export_path, model.G_A(), metadata);
+  std::fprintf(stderr,
+               "done: %lld steps in %s; final losses D_A %.3f D_B %.3f G_A %.3f G_B %.3f cycle_A %.3f cycle_B %.3f\n"
+               "weights: %s%s%s\nrun: %s (losses.csv, loss_curves.png, samples/, checkpoints/)\n",
+               static_cast<long long>(step), Progress::duration(seconds_now()).c_str(), losses.D_A, losses.D_B,
+               losses.G_A, losses.G_B, losses.cycle_A, losses.cycle_B, weights.c_str(),
+               options.export_path.empty() ? "" : " and ", options.export_path.c_str(), options.out_dir.c_str());
+  return kDone;
+}
+
+}  // namespace gncyclegan::train

@@ -1,0 +1,16 @@
+// A whole training run: data, model, schedule, logging, checkpoints, export.
+#pragma once
+
+#include "trainer/options.h"
+
+namespace gncyclegan::train {
+
+// Exit status of a run, as the process reports it.
+enum ExitCode : int { kDone = 0, kFailed = 1, kInterrupted = 130 };
+
+// Trains (or, with options.resume_dir set, continues) a run in options.out_dir.
+// SIGINT/SIGTERM finish the current step, write a checkpoint and return
+// kInterrupted. Errors throw, with messages for people.
+int run_training(const TrainOptions &options);
+
+}  // namespace gncyclegan::train
