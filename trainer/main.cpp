@@ -51,7 +51,7 @@ int main_or_throw(int argc, char **argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &error) {
-    return app.exit(error);
+    return app.exit(error) == 0 ? kDone : kUsage;  // --help, or a usage error
   }
 
   if (export_command->parsed()) {

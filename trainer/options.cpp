@@ -25,7 +25,8 @@ std::string name_of(const std::map<std::string, Enum> &names, Enum value) {
 }  // namespace
 
 void add_train_options(CLI::App &app, TrainOptions &o) {
-  app.option_defaults()->always_capture_default();
+  // Defaults shown in --help; a repeated option takes its last value, as most tools do.
+  app.option_defaults()->always_capture_default()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   auto *data = "Data";
   app.add_option("--visible", o.visible_dir, "Directory of visible (RGB) training images")->group(data);

@@ -22,6 +22,7 @@
 #include "trainer/plots.h"
 #include "trainer/prefetcher.h"
 #include "trainer/progress.h"
+#include "trainer/schedule.h"
 
 namespace gncyclegan::train {
 namespace {
@@ -51,13 +52,6 @@ class StopSignals {
  private:
   struct sigaction previous_int_ {}, previous_term_ {};
 };
-
-// The reference's "linear" policy: constant for `epochs`, then linearly down
-// over `epochs_decay` (the last epoch still trains at lr / (decay + 1)).
-double learning_rate(const TrainOptions &o, int64_t epoch) {
-  const double decayed = static_cast<double>(std::max<int64_t>(0, epoch + 1 - o.epochs));
-  return o.lr * std::max(0.0, 1.0 - decayed / (o.epochs_decay + 1.0));
-}
 
 void write_json(const fs::path &path, const nlohmann::json &json) {
   const fs::path temporary = path.string() + ".partial";

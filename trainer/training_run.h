@@ -6,7 +6,7 @@
 namespace gncyclegan::train {
 
 // Exit status of a run, as the process reports it.
-enum ExitCode : int { kDone = 0, kFailed = 1, kInterrupted = 130 };
+enum ExitCode : int { kDone = 0, kFailed = 1, kUsage = 2, kInterrupted = 130 };
 
 // Trains (or, with options.resume_dir set, continues) a run in options.out_dir.
 // SIGINT/SIGTERM finish the current step, write a checkpoint and return

@@ -1,0 +1,163 @@
+// gncyclegan-train as people run it: --help, each bad input's message and exit
+// status, SIGINT, resume and export from the command line.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "model/weights.h"
+#include "tests/model/test_support.h"
+#include "tests/trainer/synthetic_data.h"
+
+namespace gncyclegan {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int status = -1;
+  std::string output;
+};
+
+class TrainCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char *binary = std::getenv("GNCYCLEGAN_TRAIN");
+    ASSERT_TRUE(binary) << "GNCYCLEGAN_TRAIN must name the gncyclegan-train binary (meson test sets it)";
+    binary_ = binary;
+    test::make_synthetic_dataset(dir_.file("data"), 4, 72);
+  }
+  // Runs gncyclegan-train with `arguments` (shell words); returns exit status and output.
+  Result run(const std::string &arguments, const std::string &prefix = "") {
+    const std::string log = dir_.file("output.txt");
+    const std::string command = prefix + "'" + binary_ + "' " + arguments + " >'" + log + "' 2>&1";
+    Result result;
+    const int raw = std::system(command.c_str());
+    result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    std::ifstream in(log);
+    result.output.assign(std::istreambuf_iterator<char>(in), {});
+    return result;
+  }
+  std::string data_args(const std::string &out) {
+    return "--visible '" + dir_.file("data/visible") + "' --infrared '" + dir_.file("data/infrared") +
+           "' --load-size 72 --crop-size 64 --ngf 4 --ndf 4 --generator resnet_1blocks_cbam --workers 1 --out '" +
+           out + "'";
+  }
+  std::string binary_;
+  test::TemporaryDirectory dir_;
+};
+
+#define EXPECT_FAILS_WITH(result, text)                                          \
+  do {                                                                           \
+    EXPECT_EQ((result).status, 1) << (result).output;                            \
+    EXPECT_NE((result).output.find(text), std::string::npos) << (result).output; \
+  } while (0)
+
+TEST_F(TrainCli, HelpDocumentsTheOptionsWithTheirDefaults) {
+  Result help = run("--help");
+  EXPECT_EQ(help.status, 0);
+  for (const char *text : {"--visible", "--infrared", "--load-size INT:INT in [16 - 8192]=286", "--crop-size",
+                           "--no-flip", "--generator TEXT=resnet_9blocks_cbam", "--ngf", "--ndf", "--no-gn",
+                           "--gan-loss {vanilla,lsgan,hinge}=vanilla", "--lambda-cycle FLOAT:NONNEGATIVE=10",
+                           "--lambda-identity FLOAT:NONNEGATIVE=0.5", "--d-steps INT:INT in [1 - 100]=1",
+                           "--lr FLOAT:POSITIVE=0.0002", "--epochs INT:INT in [0 - 100000]=100", "--epochs-decay",
+                           "--batch-size", "--device TEXT=auto", "--seed", "--max-steps", "--out", "--resume",
+                           "--export", "--paired-weight", "--scale", "export"})
+    EXPECT_NE(help.output.find(text), std::string::npos) << text;
+}
+
+TEST_F(TrainCli, AnUnknownOptionIsAUsageError) {
+  Result result = run("--visibel x");
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_NE(result.output.find("--visibel"), std::string::npos) << result.output;
+}
+
+TEST_F(TrainCli, AMissingDirectoryIsNamed) {
+  EXPECT_FAILS_WITH(run("--visible /nonexistent --infrared /nonexistent --out '" + dir_.file("r") + "'"),
+                    "--visible /nonexistent: no such directory");
+}
+
+TEST_F(TrainCli, AnEmptyDirectoryIsNamed) {
+  fs::create_directories(dir_.file("empty"));
+  EXPECT_FAILS_WITH(run("--visible '" + dir_.file("empty") + "' --infrared '" + dir_.file("data/infrared") +
+                        "' --out '" + dir_.file("r") + "'"),
+                    "holds no images");
+}
+
+TEST_F(TrainCli, AFolderOfUnreadableImagesIsRefused) {
+  fs::create_directories(dir_.file("broken"));
+  std::ofstream(dir_.file("broken/a.png")) << "not a png";
+  EXPECT_FAILS_WITH(run("--visible '" + dir_.file("broken") + "' --infrared '" + dir_.file("data/infrared") +
+                        "' --out '" + dir_.file("r") + "'"),
+                    "none of its 1 images can be read");
+}
+
+TEST_F(TrainCli, ACorruptFileIsSkippedNamedAndCounted) {
+  std::ofstream(dir_.file("data/visible/zz_corrupt.jpg")) << "\xff\xd8 truncated jpeg";
+  Result result = run(data_args(dir_.file("r")) + " --max-steps 1");
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("warning: skipped 1 unreadable image(s)"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("zz_corrupt.jpg"), std::string::npos) << result.output;
+}
+
+TEST_F(TrainCli, AnImageSmallerThanTheCropIsNamed) {
+  EXPECT_FAILS_WITH(run(data_args(dir_.file("r")) + " --scale native --crop-size 128"), "smaller than --crop-size 128");
+}
+
+TEST_F(TrainCli, AnUnwritableRunDirectoryIsNamed) {
+  std::ofstream(dir_.file("a-file")) << "x";
+  EXPECT_FAILS_WITH(run(data_args(dir_.file("a-file/run"))), "cannot create the run directory");
+}
+
+TEST_F(TrainCli, CudaWithoutCudaSaysWhy) {
+  Result result = run(data_args(dir_.file("r")) + " --device cuda");
+  if (result.status == 0) GTEST_SKIP() << "a GPU is visible";
+  EXPECT_EQ(result.status, 1);
+  EXPECT_TRUE(result.output.find("no CUDA support") != std::string::npos ||
+              result.output.find("no GPU is visible") != std::string::npos)
+      << result.output;
+}
+
+TEST_F(TrainCli, AnUnknownArchitectureIsNamed) {
+  EXPECT_FAILS_WITH(run(data_args(dir_.file("r")) + " --generator resnet_x"), "unknown generator architecture");
+}
+
+TEST_F(TrainCli, ARunIsNotOverwrittenByAccident) {
+  ASSERT_EQ(run(data_args(dir_.file("r")) + " --max-steps 1").status, 0);
+  EXPECT_FAILS_WITH(run(data_args(dir_.file("r")) + " --max-steps 1"), "already holds a run");
+}
+
+TEST_F(TrainCli, InterruptCheckpointsThenResumeAndExportContinue) {
+  const std::string out = dir_.file("r");
+  // SIGINT after a few seconds, mid-run: finish the step, checkpoint, exit 130.
+  Result interrupted = run(data_args(out) + " --max-steps 100000", "timeout --preserve-status -s INT 6 ");
+  EXPECT_EQ(interrupted.status, 130) << interrupted.output;
+  EXPECT_NE(interrupted.output.find("continue with: --resume"), std::string::npos) << interrupted.output;
+  ASSERT_TRUE(fs::exists(out + "/checkpoints/latest"));
+
+  std::ifstream latest(out + "/checkpoints/latest");
+  std::string name;
+  latest >> name;
+  const int reached = std::stoi(name.substr(5));
+  Result resumed = run("--resume '" + out + "' --max-steps " + std::to_string(reached + 2));
+  EXPECT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming"), std::string::npos) << resumed.output;
+
+  Result exported = run("export --checkpoint '" + out + "' --out '" + dir_.file("g.safetensors") + "'");
+  EXPECT_EQ(exported.status, 0) << exported.output;
+  auto generator = load_generator(dir_.file("g.safetensors"));
+  EXPECT_EQ(generator.metadata.at("steps"), std::to_string(reached + 2));
+  EXPECT_EQ(generator.metadata.at("architecture"), "resnet_1blocks_cbam");
+}
+
+TEST_F(TrainCli, ExportOfSomethingElseIsAClearError) {
+  EXPECT_FAILS_WITH(run("export --checkpoint '" + dir_.file("data") + "' --out '" + dir_.file("g.safetensors") + "'"),
+                    "neither a checkpoint directory nor a run directory");
+}
+
+}  // namespace
+}  // namespace gncyclegan
