@@ -2,13 +2,11 @@
 
 #include <algorithm>
 
-#include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/conv.h>
-#include <torch/nn/functional/instancenorm.h>
-#include <torch/nn/modules/instancenorm.h>
 #include <torch/nn/modules/linear.h>
 
 #include "model/init.h"
+#include "model/layers.h"
 
 namespace gncyclegan {
 
@@ -19,12 +17,8 @@ PatchGan::PatchGan(const DiscriminatorConfig &config) : config_(config) {
   auto conv = [&](int in, int out, int stride, bool bias) {
     return Conv2d(Conv2dOptions(in, out, 4).stride(stride).padding(1).bias(bias));
   };
-  auto leaky = [] { return LeakyReLU(LeakyReLUOptions().negative_slope(0.2)); };
-  auto norm = [&](int channels) -> AnyModule {
-    if (!instance) return AnyModule(Identity());
-    return AnyModule(InstanceNorm2d(
-        InstanceNorm2dOptions(channels).affine(false).track_running_stats(false)));
-  };
+  auto leaky = [] { return leaky_relu(0.2); };
+  auto norm = [&](int channels) { return instance ? AnyModule(instance_norm(channels)) : AnyModule(Identity()); };
 
   model = register_module("model", Sequential());
   model->push_back(conv(config.in_channels, config.ndf, 2, true));

@@ -1,28 +1,18 @@
 #include "model/resnet_generator.h"
 
-#include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/conv.h>
-#include <torch/nn/functional/instancenorm.h>
-#include <torch/nn/modules/instancenorm.h>
 #include <torch/nn/modules/padding.h>
 
+#include "model/layers.h"
+
 namespace gncyclegan {
-namespace {
-
-// InstanceNorm without affine parameters or running statistics, as the reference.
-torch::nn::InstanceNorm2d instance_norm(int channels) {
-  return torch::nn::InstanceNorm2d(
-      torch::nn::InstanceNorm2dOptions(channels).affine(false).track_running_stats(false));
-}
-
-}  // namespace
 
 ResnetBlockImpl::ResnetBlockImpl(int channels, bool with_cbam, int cbam_reduction) {
   using namespace torch::nn;
   conv_block = register_module(
       "conv_block",
       Sequential(ReflectionPad2d(1), Conv2d(Conv2dOptions(channels, channels, 3)),
-                 instance_norm(channels), ReLU(), ReflectionPad2d(1),
+                 instance_norm(channels), relu_in_place(), ReflectionPad2d(1),
                  Conv2d(Conv2dOptions(channels, channels, 3)), instance_norm(channels)));
   if (with_cbam) cbam = register_module("cbam", Cbam(channels, cbam_reduction));
 }
@@ -40,11 +30,11 @@ ResnetGenerator::ResnetGenerator(const GeneratorConfig &config) : Generator(conf
   model->push_back(ReflectionPad2d(3));
   model->push_back(Conv2d(Conv2dOptions(config.in_channels, ngf, 7)));
   model->push_back(instance_norm(ngf));
-  model->push_back(ReLU());
+  model->push_back(relu_in_place());
   for (int mult : {1, 2}) {
     model->push_back(Conv2d(Conv2dOptions(ngf * mult, ngf * mult * 2, 3).stride(2).padding(1)));
     model->push_back(instance_norm(ngf * mult * 2));
-    model->push_back(ReLU());
+    model->push_back(relu_in_place());
   }
   for (int i = 0; i < config.n_blocks; ++i)
     model->push_back(ResnetBlock(ngf * 4, config.cbam, config.cbam_reduction));
@@ -52,7 +42,7 @@ ResnetGenerator::ResnetGenerator(const GeneratorConfig &config) : Generator(conf
     model->push_back(ConvTranspose2d(
         ConvTranspose2dOptions(ngf * mult, ngf * mult / 2, 3).stride(2).padding(1).output_padding(1)));
     model->push_back(instance_norm(ngf * mult / 2));
-    model->push_back(ReLU());
+    model->push_back(relu_in_place());
   }
   model->push_back(ReflectionPad2d(3));
   model->push_back(Conv2d(Conv2dOptions(ngf, config.out_channels, 7)));

@@ -2,10 +2,9 @@
 
 #include <ATen/ops/cat.h>
 #include <ATen/ops/leaky_relu.h>
-#include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/conv.h>
-#include <torch/nn/functional/instancenorm.h>
-#include <torch/nn/modules/instancenorm.h>
+
+#include "model/layers.h"
 
 namespace gncyclegan {
 namespace {
@@ -21,15 +20,6 @@ torch::nn::ConvTranspose2d up_conv(int in, int out) {
       torch::nn::ConvTranspose2dOptions(in, out, 4).stride(2).padding(1));
 }
 
-torch::nn::InstanceNorm2d instance_norm(int channels) {
-  return torch::nn::InstanceNorm2d(
-      torch::nn::InstanceNorm2dOptions(channels).affine(false).track_running_stats(false));
-}
-
-torch::nn::LeakyReLU leaky_relu() {
-  return torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kLeakySlope));
-}
-
 }  // namespace
 
 UnetSkipBlockImpl::UnetSkipBlockImpl(int outer_channels, int inner_channels, int input_channels,
@@ -41,23 +31,23 @@ UnetSkipBlockImpl::UnetSkipBlockImpl(int outer_channels, int inner_channels, int
     case UnetLevel::outermost:
       model->push_back(down_conv(input_channels, inner_channels));
       model->push_back(std::move(inner));
-      model->push_back(ReLU());
+      model->push_back(relu_in_place());
       model->push_back(up_conv(inner_channels * 2, outer_channels));
       model->push_back(Tanh());
       break;
     case UnetLevel::innermost:
-      model->push_back(leaky_relu());
+      model->push_back(leaky_relu(kLeakySlope));
       model->push_back(down_conv(outer_channels, inner_channels));
-      model->push_back(ReLU());
+      model->push_back(relu_in_place());
       model->push_back(up_conv(inner_channels, outer_channels));
       model->push_back(instance_norm(outer_channels));
       break;
     case UnetLevel::middle:
-      model->push_back(leaky_relu());
+      model->push_back(leaky_relu(kLeakySlope));
       model->push_back(down_conv(outer_channels, inner_channels));
       model->push_back(instance_norm(inner_channels));
       model->push_back(std::move(inner));
-      model->push_back(ReLU());
+      model->push_back(relu_in_place());
       model->push_back(up_conv(inner_channels * 2, outer_channels));
       model->push_back(instance_norm(outer_channels));
       break;

@@ -5,6 +5,7 @@
 #   scripts/install-deps.sh          build + tests
 #   scripts/install-deps.sh --fuzz   also clang and libFuzzer (scripts/fuzz.sh)
 #   scripts/install-deps.sh --venv   also python3-venv (scripts/python-env.sh)
+#   scripts/install-deps.sh --bench  also python3-torch (benchmarks/train_step.sh)
 set -euo pipefail
 
 packages=(
@@ -19,7 +20,8 @@ for arg in "$@"; do
   case "$arg" in
     --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
     --venv) packages+=(python3 python3-venv) ;;
-    *) echo "install-deps.sh: unknown option $arg (known: --fuzz, --venv)" >&2; exit 2 ;;
+    --bench) packages+=(python3 python3-torch) ;;
+    *) echo "install-deps.sh: unknown option $arg (known: --fuzz, --venv, --bench)" >&2; exit 2 ;;
   esac
 done
 

@@ -42,14 +42,17 @@ void draw_panel(cv::Mat &canvas, cv::Rect area, const std::string &title, const 
   const cv::Rect plot(area.x + 70, area.y + 40, area.width - 90, area.height - 90);
   cv::putText(canvas, title, {area.x + 70, area.y + 25}, font, 0.6, ink, 1, cv::LINE_AA);
 
-  const size_t window = std::max<size_t>(1, rows.size() / 100);
-  std::vector<std::vector<double>> curves;
+  // Per-step losses are noisy (batch 1): draw them faintly, and a moving
+  // average over ~4% of the run on top.
+  const size_t window = std::max<size_t>(1, rows.size() / 25);
+  std::vector<std::vector<double>> raw, curves;
   double lowest = INFINITY, highest = -INFINITY;
   for (const auto &s : series) {
     std::vector<double> values;
     for (const auto &row : rows) values.push_back(s.value(row));
+    raw.push_back(values);
     curves.push_back(moving_average(values, window));
-    for (double v : curves.back()) {
+    for (double v : raw.back()) {
       if (!std::isfinite(v)) continue;
       lowest = std::min(lowest, v);
       highest = std::max(highest, v);
@@ -71,19 +74,28 @@ void draw_panel(cv::Mat &canvas, cv::Rect area, const std::string &title, const 
     cv::line(canvas, {x, plot.y}, {x, plot.y + plot.height}, grid, 1);
     cv::putText(canvas, number(lowest + (highest - lowest) * tick / 4), {area.x + 5, y + 4}, font, 0.4, ink, 1,
                 cv::LINE_AA);
-    cv::putText(canvas, number(first_step + (last_step - first_step) * tick / 4), {x - 12, plot.y + plot.height + 18},
-                font, 0.4, ink, 1, cv::LINE_AA);
+    cv::putText(canvas, std::to_string(static_cast<long long>(std::llround(first_step + (last_step - first_step) * tick / 4))),
+                {x - 12, plot.y + plot.height + 18}, font, 0.4, ink, 1, cv::LINE_AA);
   }
   cv::rectangle(canvas, plot, ink, 1);
   cv::putText(canvas, "step", {plot.x + plot.width / 2 - 15, plot.y + plot.height + 38}, font, 0.45, ink, 1,
               cv::LINE_AA);
 
-  for (size_t s = 0; s < series.size(); ++s) {
+  auto polyline = [&](const std::vector<double> &values, const cv::Scalar &colour, int thickness) {
     std::vector<cv::Point> points;
     for (size_t i = 0; i < rows.size(); ++i)
-      if (std::isfinite(curves[s][i])) points.push_back(to_pixel(static_cast<double>(rows[i].step), curves[s][i]));
-    cv::polylines(canvas, points, false, series[s].colour, 2, cv::LINE_AA);
-    const cv::Point legend(plot.x + plot.width - 150, plot.y + 18 + static_cast<int>(s) * 18);
+      if (std::isfinite(values[i])) points.push_back(to_pixel(static_cast<double>(rows[i].step), values[i]));
+    cv::polylines(canvas, points, false, colour, thickness, cv::LINE_AA);
+  };
+  for (size_t s = 0; s < series.size(); ++s)
+    polyline(raw[s], series[s].colour * 0.25 + cv::Scalar(191, 191, 191), 1);  // a light tint
+  for (size_t s = 0; s < series.size(); ++s) polyline(curves[s], series[s].colour, 2);
+
+  const cv::Rect legend_box(plot.x + plot.width - 175, plot.y + 6, 168, 8 + 18 * static_cast<int>(series.size()));
+  cv::rectangle(canvas, legend_box, cv::Scalar(255, 255, 255), cv::FILLED);
+  cv::rectangle(canvas, legend_box, grid, 1);
+  for (size_t s = 0; s < series.size(); ++s) {
+    const cv::Point legend(legend_box.x + 8, legend_box.y + 14 + static_cast<int>(s) * 18);
     cv::line(canvas, legend, legend + cv::Point(20, 0), series[s].colour, 3);
     cv::putText(canvas, series[s].name, legend + cv::Point(28, 5), font, 0.45, ink, 1, cv::LINE_AA);
   }

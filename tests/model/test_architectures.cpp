@@ -8,7 +8,7 @@
 #include "model/generator.h"
 #include "model/patchgan.h"
 #include "model/weights.h"
-#include "tests/model/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace gncyclegan {
 namespace {

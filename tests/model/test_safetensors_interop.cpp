@@ -10,7 +10,7 @@
 #include <torch/torch.h>
 
 #include "model/weights.h"
-#include "tests/model/test_support.h"
+#include "tests/support/test_support.h"
 
 #ifndef GNCYCLEGAN_SOURCE_DIR
 #error "GNCYCLEGAN_SOURCE_DIR must name the source tree"

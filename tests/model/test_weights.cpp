@@ -9,7 +9,7 @@
 #include <torch/torch.h>
 
 #include "model/weights.h"
-#include "tests/model/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace gncyclegan {
 namespace {

@@ -10,7 +10,7 @@
 #include <fstream>
 
 #include "model/weights.h"
-#include "tests/model/test_support.h"
+#include "tests/support/test_support.h"
 #include "tests/trainer/synthetic_data.h"
 
 namespace gncyclegan {

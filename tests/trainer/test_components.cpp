@@ -8,7 +8,7 @@
 
 #include <torch/torch.h>
 
-#include "tests/model/test_support.h"
+#include "tests/support/test_support.h"
 #include "tests/trainer/synthetic_data.h"
 #include "trainer/dataset.h"
 #include "trainer/gan_loss.h"

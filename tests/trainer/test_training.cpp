@@ -11,7 +11,7 @@
 
 #include "model/device.h"
 #include "model/weights.h"
-#include "tests/model/test_support.h"
+#include "tests/support/test_support.h"
 #include "tests/trainer/synthetic_data.h"
 #include "trainer/checkpoint.h"
 #include "trainer/cyclegan.h"

@@ -1,4 +1,4 @@
-// Helpers shared by the model tests.
+// Helpers shared by the test suites: a parameter count, a temporary directory.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "tests/model/test_support.h"
+#include "tests/support/test_support.h"
 
 #include <cstdlib>
 #include <stdexcept>
