@@ -16,8 +16,8 @@ inline torch::nn::InstanceNorm2d instance_norm(int channels) {
 // In place, as the reference: saves an allocation per activation.
 inline torch::nn::ReLU relu_in_place() { return torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)); }
 
-inline torch::nn::LeakyReLU leaky_relu(double slope) {
-  return torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(slope));
+inline torch::nn::LeakyReLU leaky_relu(double slope, bool in_place = false) {
+  return torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(slope).inplace(in_place));
 }
 
 }  // namespace gncyclegan

@@ -17,7 +17,7 @@ PatchGan::PatchGan(const DiscriminatorConfig &config) : config_(config) {
   auto conv = [&](int in, int out, int stride, bool bias) {
     return Conv2d(Conv2dOptions(in, out, 4).stride(stride).padding(1).bias(bias));
   };
-  auto leaky = [] { return leaky_relu(0.2); };
+  auto leaky = [] { return leaky_relu(0.2, /*in_place=*/true); };  // as the reference
   auto norm = [&](int channels) { return instance ? AnyModule(instance_norm(channels)) : AnyModule(Identity()); };
 
   model = register_module("model", Sequential());

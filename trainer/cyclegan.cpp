@@ -68,11 +68,17 @@ void CycleGan::update_discriminators(const torch::Tensor &real_A, const torch::T
   set_requires_grad(*D_A_, true);
   set_requires_grad(*D_B_, true);
   optimizer_D_->zero_grad();
-  auto pooled_B = pool_A_.query(fake_B, pool_state);
-  auto loss_D_A = discriminator_loss(options_.gan_loss, discriminate(*D_A_, real_B), discriminate(*D_A_, pooled_B));
+  // Real and generated images go through the discriminator as one batch: the
+  // PatchGAN (instance norm or none) and GN treat every image on its own, so
+  // this equals two calls, and larger batches use the CPU better.
+  auto loss_of = [&](PatchGan &discriminator, const torch::Tensor &real, const torch::Tensor &fake) {
+    auto scores = discriminate(discriminator, torch::cat({real, fake}));
+    return discriminator_loss(options_.gan_loss, scores.narrow(0, 0, real.size(0)),
+                              scores.narrow(0, real.size(0), fake.size(0)));
+  };
+  auto loss_D_A = loss_of(*D_A_, real_B, pool_A_.query(fake_B, pool_state));
   loss_D_A.backward();
-  auto pooled_A = pool_B_.query(fake_A, pool_state + 1);
-  auto loss_D_B = discriminator_loss(options_.gan_loss, discriminate(*D_B_, real_A), discriminate(*D_B_, pooled_A));
+  auto loss_D_B = loss_of(*D_B_, real_A, pool_B_.query(fake_A, pool_state + 1));
   loss_D_B.backward();
   optimizer_D_->step();
   losses.D_A = loss_D_A.item<double>();

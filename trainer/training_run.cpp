@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
+#include <opencv2/core/utility.hpp>
 #include <opencv2/core/version.hpp>
 #include <torch/version.h>
 
@@ -31,7 +32,15 @@ namespace fs = std::filesystem;
 
 std::atomic<int> stop_signal{0};
 
-void on_stop_signal(int signal) { stop_signal = signal; }
+// The first SIGINT/SIGTERM asks for a clean stop after the current step; a
+// second one, while that is under way, ends the process at once.
+void on_stop_signal(int signal) {
+  if (stop_signal != 0) {
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+  }
+  stop_signal = signal;
+}
 
 // Restores the previous handlers when the run ends.
 class StopSignals {
@@ -89,11 +98,13 @@ int run_training(const TrainOptions &options) {
   validate(options);
   set_cpu_threads(options.threads);
   const c10::Device device = resolve_device(options.device);
-  prepare_out_dir(options);
-  const fs::path out = options.out_dir;
-
+  // The loader threads are the parallelism of image work; OpenCV's own pool
+  // would only compete with them and with LibTorch.
+  cv::setNumThreads(0);
   TrainingData data(options);
   for (const auto &warning : data.warnings()) std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  prepare_out_dir(options);
+  const fs::path out = options.out_dir;
 
   const int64_t steps_per_epoch = data.steps_per_epoch();
   const int64_t schedule_steps = steps_per_epoch * (options.epochs + options.epochs_decay);

@@ -154,6 +154,32 @@ TEST_F(TrainCli, InterruptCheckpointsThenResumeAndExportContinue) {
   EXPECT_EQ(generator.metadata.at("architecture"), "resnet_1blocks_cbam");
 }
 
+// A full disk: the run stops with the system's reason, and what it had
+// written before (the first checkpoint, the loss log) is intact and usable.
+TEST_F(TrainCli, AFullDiskStopsTheRunWithoutCorruptingIt) {
+  const std::string mount_point = dir_.file("small-disk");
+  fs::create_directories(mount_point);
+  if (std::system(("mount -t tmpfs -o size=1500k tmpfs '" + mount_point + "' 2>/dev/null").c_str()) != 0)
+    GTEST_SKIP() << "cannot mount a small tmpfs here (needs root): full-disk behaviour not tested";
+  struct Unmount {
+    std::string path;
+    ~Unmount() { std::system(("umount '" + path + "'").c_str()); }
+  } unmount{mount_point};
+
+  const std::string out = mount_point + "/run";
+  ASSERT_EQ(run(data_args(out) + " --max-steps 1").status, 0);
+  Result full = run("--resume '" + out + "' --max-steps 400");
+  EXPECT_FAILS_WITH(full, "No space left on device");
+
+  std::ifstream latest(out + "/checkpoints/latest");
+  std::string name;
+  latest >> name;
+  EXPECT_EQ(name, "step_00000001");
+  Result exported = run("export --checkpoint '" + out + "' --out '" + dir_.file("g.safetensors") + "'");
+  EXPECT_EQ(exported.status, 0) << exported.output;
+  EXPECT_EQ(load_generator(dir_.file("g.safetensors")).metadata.at("steps"), "1");
+}
+
 TEST_F(TrainCli, ExportOfSomethingElseIsAClearError) {
   EXPECT_FAILS_WITH(run("export --checkpoint '" + dir_.file("data") + "' --out '" + dir_.file("g.safetensors") + "'"),
                     "neither a checkpoint directory nor a run directory");
