@@ -1,5 +1,7 @@
 #include "model/device.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -64,6 +66,13 @@ std::string describe_device(const c10::Device &device) {
 void set_cpu_threads(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(threads);
+  // LibTorch runs its own OpenMP threads around BLAS calls; OpenBLAS's pthread
+  // pool, spinning beside them, slowed every op (a compact training step's
+  // transposed convolutions went from 14 to 53 ms). Keep BLAS single-threaded
+  // when the BLAS behind libblas.so.3 is OpenBLAS.
+  using SetThreads = void (*)(int);
+  if (auto set_blas_threads = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    set_blas_threads(1);
 }
 
 }  // namespace gncyclegan

@@ -30,7 +30,8 @@ c10::Device resolve_device(const std::string &spec);
 std::string describe_device(const c10::Device &device);
 
 // Intra-op threads for CPU work; 0 means every core. Debian's libtorch uses one
-// thread unless told otherwise.
+// thread unless told otherwise. Also keeps OpenBLAS (if that is the BLAS) to
+// one thread of its own, so it does not compete with LibTorch's.
 void set_cpu_threads(int threads);
 
 }  // namespace gncyclegan
