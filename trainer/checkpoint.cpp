@@ -9,6 +9,7 @@
 #include <torch/serialize.h>
 
 #include "model/weights.h"
+#include "trainer/atomic_file.h"
 
 namespace gncyclegan::train {
 namespace {
@@ -21,19 +22,6 @@ std::string step_name(int64_t step) {
   char name[32];
   std::snprintf(name, sizeof name, "%s%08lld", kPrefix, static_cast<long long>(step));
   return name;
-}
-
-void write_text_atomically(const fs::path &path, const std::string &text) {
-  const fs::path temporary = path.string() + ".partial";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw CheckpointError("cannot write " + path.string() + " (disk full?)");
-  }
-  std::error_code error;
-  fs::rename(temporary, path, error);
-  if (error) throw CheckpointError("cannot write " + path.string() + ": " + error.message());
 }
 
 void save_pools(const std::string &path, CycleGan &model) {
@@ -82,7 +70,7 @@ std::string save_checkpoint(const std::string &run_dir, CycleGan &model, const T
     torch::save(model.optimizer_G(), (temporary / "optimizer_G.pt").string());
     torch::save(model.optimizer_D(), (temporary / "optimizer_D.pt").string());
     nlohmann::json state{{"step", position.step}, {"seconds", position.seconds}};
-    write_text_atomically(temporary / "state.json", state.dump(2) + "\n");
+    write_file_atomically((temporary / "state.json").string(), state.dump(2) + "\n");
   } catch (const std::exception &failure) {
     fs::remove_all(temporary, error);
     throw CheckpointError(std::string("cannot write the checkpoint: ") + failure.what());
@@ -90,7 +78,11 @@ std::string save_checkpoint(const std::string &run_dir, CycleGan &model, const T
   fs::remove_all(final_dir, error);
   fs::rename(temporary, final_dir, error);
   if (error) throw CheckpointError("cannot rename " + temporary.string() + ": " + error.message());
-  write_text_atomically(root / "latest", step_name(position.step) + "\n");
+  try {
+    write_file_atomically((root / "latest").string(), step_name(position.step) + "\n");
+  } catch (const std::runtime_error &failure) {
+    throw CheckpointError(failure.what());
+  }
 
   // Keep the newest `keep`: older ones only cost disk.
   std::vector<fs::path> existing;

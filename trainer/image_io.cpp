@@ -2,9 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -12,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "model/pixels.h"
+#include "trainer/atomic_file.h"
 
 namespace gncyclegan::train {
 
@@ -80,18 +78,10 @@ void write_image(const std::string &path, const cv::Mat &image) {
   std::vector<uchar> encoded;
   const std::string extension = std::filesystem::path(path).extension().string();
   if (!cv::imencode(extension, image, encoded)) throw ImageError("cannot encode " + path);
-  const std::string temporary = path + ".partial";
-  FILE *file = std::fopen(temporary.c_str(), "wb");
-  if (!file) throw ImageError("cannot write " + path + ": " + std::strerror(errno));
-  const bool written = std::fwrite(encoded.data(), 1, encoded.size(), file) == encoded.size();
-  const int saved_errno = errno;
-  if (std::fclose(file) != 0 || !written) {
-    std::remove(temporary.c_str());
-    throw ImageError("cannot write " + path + ": " + std::strerror(written ? errno : saved_errno));
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw ImageError("cannot write " + path + ": " + std::strerror(errno));
+  try {
+    write_file_atomically(path, std::string(encoded.begin(), encoded.end()));
+  } catch (const std::runtime_error &failure) {
+    throw ImageError(failure.what());
   }
 }
 

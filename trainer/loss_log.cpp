@@ -1,5 +1,7 @@
 #include "trainer/loss_log.h"
 
+#include "trainer/atomic_file.h"
+
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
@@ -42,14 +44,9 @@ LossLog::LossLog(const std::string &path, int64_t keep_through) : path_(path) {
   }
   // Rewrite whole, then append: rows past the checkpoint belong to a run that
   // did not finish and are dropped.
-  const std::string temporary = path + ".partial";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << kHeader << "\n";
-    for (const auto &row : rows_) out << format(row) << "\n";
-    if (!out.flush()) throw std::runtime_error("cannot write " + path + " (disk full?)");
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot write " + path);
+  std::string text = std::string(kHeader) + "\n";
+  for (const auto &row : rows_) text += format(row) + "\n";
+  write_file_atomically(path, text);
   out_.open(path, std::ios::app);
   if (!out_) throw std::runtime_error("cannot open " + path + " for writing");
 }

@@ -15,6 +15,7 @@
 #include <torch/version.h>
 
 #include "model/device.h"
+#include "trainer/atomic_file.h"
 #include "trainer/checkpoint.h"
 #include "trainer/dataset.h"
 #include "trainer/export.h"
@@ -61,16 +62,6 @@ class StopSignals {
  private:
   struct sigaction previous_int_ {}, previous_term_ {};
 };
-
-void write_json(const fs::path &path, const nlohmann::json &json) {
-  const fs::path temporary = path.string() + ".partial";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << json.dump(2) << "\n";
-    if (!out.flush()) throw std::runtime_error("cannot write " + path.string() + " (disk full?)");
-  }
-  fs::rename(temporary, path);
-}
 
 bool finite(const StepLosses &l) {
   for (double value : {l.D_A, l.D_B, l.G_A, l.G_B, l.cycle_A, l.cycle_B, l.idt_A, l.idt_B, l.paired})
@@ -131,7 +122,7 @@ int run_training(const TrainOptions &options) {
         {"paired", data.paired()},
         {"steps_per_epoch", steps_per_epoch},
         {"total_steps", end_step}}}};
-  write_json(out / "config.json", config);
+  write_file_atomically((out / "config.json").string(), config.dump(2) + "\n");
 
   LossLog log((out / "losses.csv").string(), position.step);
   const Batch fixed = data.fixed_batch(options.samples);
