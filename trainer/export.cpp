@@ -44,10 +44,6 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
           {"seed", std::to_string(o.seed)}};
 }
 
-void export_generator(const std::string &path, Generator &generator, const Metadata &provenance) {
-  save_generator(path, generator, provenance);
-}
-
 std::string export_checkpoint(const std::string &checkpoint_or_run, const std::string &path) {
   std::string checkpoint = checkpoint_or_run;
   if (fs::exists(fs::path(checkpoint_or_run) / "checkpoints")) checkpoint = latest_checkpoint(checkpoint_or_run);
@@ -71,7 +67,7 @@ std::string export_checkpoint(const std::string &checkpoint_or_run, const std::s
       metadata = provenance(options_from_json(config["options"]), facts);
     }
   }
-  export_generator(path, *generator.generator, metadata);
+  save_generator(path, *generator.generator, metadata);
   return generator.generator->config().architecture() + " from " + checkpoint;
 }
 

@@ -8,7 +8,6 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "model/config.h"
-#include "model/generator.h"
 #include "trainer/options.h"
 
 namespace gncyclegan::train {
@@ -23,9 +22,6 @@ struct RunFacts {
 // Metadata describing how a generator was trained (string values, as
 // safetensors requires): data, image counts, steps, epochs, GN, loss, scale...
 Metadata provenance(const TrainOptions &options, const RunFacts &facts);
-
-// Writes `generator` (G_A) to `path` with the given provenance.
-void export_generator(const std::string &path, Generator &generator, const Metadata &provenance);
 
 // `gncyclegan-train export`: the G_A of a checkpoint (a checkpoint directory,
 // or a run directory for its latest one) to `path`. Returns what was written,

@@ -15,6 +15,7 @@
 #include <torch/version.h>
 
 #include "model/device.h"
+#include "model/weights.h"
 #include "trainer/atomic_file.h"
 #include "trainer/checkpoint.h"
 #include "trainer/dataset.h"
@@ -184,8 +185,8 @@ int run_training(const TrainOptions &options) {
   facts.steps = step;
   const Metadata metadata = provenance(options, facts);
   const std::string weights = (out / "generator.safetensors").string();
-  export_generator(weights, model.G_A(), metadata);
-  if (!options.export_path.empty()) export_generator(options.export_path, model.G_A(), metadata);
+  save_generator(weights, model.G_A(), metadata);
+  if (!options.export_path.empty()) save_generator(options.export_path, model.G_A(), metadata);
   std::fprintf(stderr,
                "done: %lld steps in %s; final losses D_A %.3f D_B %.3f G_A %.3f G_B %.3f cycle_A %.3f cycle_B %.3f\n"
                "weights: %s%s%s\nrun: %s (losses.csv, loss_curves.png, samples/, checkpoints/)\n",
