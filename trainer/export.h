@@ -5,8 +5,6 @@
 #include <cstdint>
 #include <string>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "model/config.h"
 #include "trainer/options.h"
 
