@@ -37,6 +37,23 @@ std::string joined(const std::vector<std::string> &names, size_t most = 5) {
 
 }  // namespace
 
+ImagePairs pair_by_name(const ImageFolder &visible, const ImageFolder &infrared) {
+  std::map<std::string, int64_t> infrared_by_name;
+  for (size_t i = 0; i < infrared.paths.size(); ++i) infrared_by_name[stem(infrared.paths[i])] = i;
+  ImagePairs result;
+  for (size_t i = 0; i < visible.paths.size(); ++i) {
+    auto match = infrared_by_name.find(stem(visible.paths[i]));
+    if (match == infrared_by_name.end()) {
+      result.unmatched.push_back(visible.paths[i]);
+      continue;
+    }
+    result.pairs.emplace_back(i, match->second);
+    infrared_by_name.erase(match);
+  }
+  for (const auto &[name, index] : infrared_by_name) result.unmatched.push_back(infrared.paths[index]);
+  return result;
+}
+
 ImageFolder scan_folder(const std::string &dir, Domain domain, const std::string &flag) {
   std::error_code error;
   if (!fs::exists(dir, error)) throw DataError(flag + " " + dir + ": no such directory");
@@ -70,25 +87,15 @@ TrainingData::TrainingData(const TrainOptions &options) : options_(options) {
   infrared_ = scan_folder(options.infrared_dir, Domain::infrared, "--infrared");
 
   if (options.paired_weight > 0) {
-    std::map<std::string, int64_t> infrared_by_name;
-    for (size_t i = 0; i < infrared_.paths.size(); ++i) infrared_by_name[stem(infrared_.paths[i])] = i;
-    std::vector<std::string> unmatched;
-    for (size_t i = 0; i < visible_.paths.size(); ++i) {
-      auto match = infrared_by_name.find(stem(visible_.paths[i]));
-      if (match == infrared_by_name.end()) {
-        unmatched.push_back(visible_.paths[i]);
-        continue;
-      }
-      if (visible_.sizes[i] != infrared_.sizes[match->second])
-        throw DataError("--paired-weight needs aligned pairs, but " + visible_.paths[i] + " and " +
-                        infrared_.paths[match->second] + " differ in size");
-      pairs_.emplace_back(i, match->second);
-      infrared_by_name.erase(match);
-    }
-    for (const auto &[name, index] : infrared_by_name) unmatched.push_back(infrared_.paths[index]);
-    if (!unmatched.empty())
-      throw DataError("--paired-weight pairs images by file name, and " + std::to_string(unmatched.size()) +
-                      " have no partner: " + joined(unmatched));
+    const ImagePairs matched = pair_by_name(visible_, infrared_);
+    if (!matched.unmatched.empty())
+      throw DataError("--paired-weight pairs images by file name, and " + std::to_string(matched.unmatched.size()) +
+                      " have no partner: " + joined(matched.unmatched));
+    for (const auto &[v, i] : matched.pairs)
+      if (visible_.sizes[v] != infrared_.sizes[i])
+        throw DataError("--paired-weight needs aligned pairs, but " + visible_.paths[v] + " and " +
+                        infrared_.paths[i] + " differ in size");
+    pairs_ = matched.pairs;
   }
 
   if (options.scale == Scale::native) {

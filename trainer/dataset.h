@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -32,6 +33,14 @@ struct ImageFolder {
 // Throws DataError for a missing directory, one without images, or one where no
 // image can be read. `flag` (e.g. "--visible") names the option in messages.
 ImageFolder scan_folder(const std::string &dir, Domain domain, const std::string &flag);
+
+struct ImagePairs {
+  std::vector<std::pair<int64_t, int64_t>> pairs;  // (visible, infrared) indices, in visible's order
+  std::vector<std::string> unmatched;              // paths with no partner of the same name
+};
+// Pairs the two folders' images by file name without extension (FLIR_00006.jpg
+// with FLIR_00006.png): aligned data sets name a scene's two images alike.
+ImagePairs pair_by_name(const ImageFolder &visible, const ImageFolder &infrared);
 
 struct Batch {
   torch::Tensor visible;   // B x 3 x H x W, [-1, 1]

@@ -1,6 +1,10 @@
 #include "tests/support/test_support.h"
 
+#include <sys/wait.h>
+
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 namespace gncyclegan::test {
@@ -9,6 +13,15 @@ int64_t parameter_count(const torch::nn::Module &module) {
   int64_t count = 0;
   for (const auto &parameter : module.parameters()) count += parameter.numel();
   return count;
+}
+
+CommandResult run_command(const std::string &command, const std::string &log) {
+  CommandResult result;
+  const int raw = std::system((command + " >'" + log + "' 2>&1").c_str());
+  result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  std::ifstream in(log);
+  result.output.assign(std::istreambuf_iterator<char>(in), {});
+  return result;
 }
 
 TemporaryDirectory::TemporaryDirectory() {

@@ -1,4 +1,5 @@
-// Helpers shared by the test suites: a parameter count, a temporary directory.
+// Helpers shared by the test suites: a parameter count, a temporary directory,
+// running a command.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,15 @@ namespace gncyclegan::test {
 
 // Number of trainable parameters, as `sum(p.numel() for p in model.parameters())`.
 int64_t parameter_count(const torch::nn::Module &module);
+
+// A shell command's exit status (-1 when killed by a signal) and its stdout and
+// stderr together.
+struct CommandResult {
+  int status = -1;
+  std::string output;
+};
+// Runs `command` with /bin/sh, its output captured in the file `log`.
+CommandResult run_command(const std::string &command, const std::string &log);
 
 // A fresh empty directory under the system's temporary directory, removed when
 // the object goes out of scope.

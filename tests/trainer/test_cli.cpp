@@ -2,8 +2,6 @@
 // status, SIGINT, resume and export from the command line.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -18,10 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int status = -1;
-  std::string output;
-};
+using Result = test::CommandResult;
 
 class TrainCli : public ::testing::Test {
  protected:
@@ -33,14 +28,7 @@ class TrainCli : public ::testing::Test {
   }
   // Runs gncyclegan-train with `arguments` (shell words); returns exit status and output.
   Result run(const std::string &arguments, const std::string &prefix = "") {
-    const std::string log = dir_.file("output.txt");
-    const std::string command = prefix + "'" + binary_ + "' " + arguments + " >'" + log + "' 2>&1";
-    Result result;
-    const int raw = std::system(command.c_str());
-    result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    std::ifstream in(log);
-    result.output.assign(std::istreambuf_iterator<char>(in), {});
-    return result;
+    return test::run_command(prefix + "'" + binary_ + "' " + arguments, dir_.file("output.txt"));
   }
   std::string data_args(const std::string &out) {
     return "--visible '" + dir_.file("data/visible") + "' --infrared '" + dir_.file("data/infrared") +

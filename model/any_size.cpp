@@ -1,0 +1,28 @@
+#include "model/any_size.h"
+
+#include <algorithm>
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+namespace gncyclegan {
+
+int64_t padded_size(int64_t size, int multiple) { return (size + multiple - 1) / multiple * multiple; }
+
+torch::Tensor forward_any_size(Generator &generator, const torch::Tensor &input) {
+  torch::NoGradGuard no_grad;
+  const GeneratorConfig &config = generator.config();
+  const int multiple = config.size_multiple();
+  // The ResNets reflect-pad by 1 at a quarter of the input size, which needs at
+  // least 2 pixels there.
+  const int64_t least = config.family == GeneratorFamily::resnet ? 2 * multiple : multiple;
+  const int64_t height = input.size(2), width = input.size(3);
+  const int64_t pad_bottom = std::max(padded_size(height, multiple), least) - height;
+  const int64_t pad_right = std::max(padded_size(width, multiple), least) - width;
+  if (pad_bottom == 0 && pad_right == 0) return generator.forward(input);
+  // Replicate padding works for any amount (reflection needs pad < size).
+  auto padded = at::replication_pad2d(input, {0, pad_right, 0, pad_bottom});
+  return generator.forward(padded).slice(2, 0, height).slice(3, 0, width);
+}
+
+}  // namespace gncyclegan

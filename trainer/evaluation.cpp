@@ -1,0 +1,268 @@
+#include "trainer/evaluation.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include "model/any_size.h"
+#include "model/device.h"
+#include "model/pixels.h"
+#include "model/weights.h"
+#include "trainer/atomic_file.h"
+#include "trainer/dataset.h"
+#include "trainer/image_io.h"
+#include "trainer/metrics.h"
+
+namespace gncyclegan::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string file_name(const std::string &path) { return fs::path(path).filename().string(); }
+
+// [0, 1] float -> 8-bit, rounding to nearest (exact for images read from 8-bit files).
+cv::Mat to_u8(const cv::Mat &unit) {
+  cv::Mat u8;
+  unit.convertTo(u8, CV_8U, 255.0);
+  return u8;
+}
+
+// The visible->infrared generator, placed on its device, run one image at a time.
+class ModelRunner {
+ public:
+  ModelRunner(const EvalOptions &options) : device_(resolve_device(options.device)), scale_(options.scale) {
+    if (device_.is_cpu()) set_cpu_threads(options.threads);
+    auto loaded = load_generator(options.model_path);
+    generator_ = loaded.generator;
+    const auto &config = generator_->config();
+    if ((config.in_channels != 3 && config.in_channels != 1) || (config.out_channels != 1 && config.out_channels != 3))
+      throw WeightsError(options.model_path + ": a " + std::to_string(config.in_channels) + "->" +
+                         std::to_string(config.out_channels) +
+                         "-channel generator cannot translate visible (RGB or gray) into infrared");
+    generator_->to(device_);
+    generator_->eval();
+    description_ = describe_device(device_);
+  }
+
+  const std::string &device() const { return description_; }
+  std::string architecture() const { return generator_->config().architecture(); }
+
+  // RGB float [0, 1] -> 8-bit gray of the same size; `ms` = upload + forward + download.
+  cv::Mat translate(const cv::Mat &visible, double &ms) {
+    cv::Mat input = visible;
+    if (scale_ != 1.0) {
+      const cv::Size size(std::max(1, int(std::lround(visible.cols * scale_))),
+                          std::max(1, int(std::lround(visible.rows * scale_))));
+      cv::resize(visible, input, size, 0, 0, scale_ < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+    }
+    if (generator_->config().in_channels == 1) cv::cvtColor(input, input, cv::COLOR_RGB2GRAY);
+    torch::Tensor tensor = image_to_tensor(input).unsqueeze(0);
+
+    const auto started = std::chrono::steady_clock::now();
+    torch::Tensor output = forward_any_size(*generator_, tensor.to(device_))[0].to(torch::kCPU);
+    ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+
+    if (output.size(0) == 3)  // a colour output is scored in gray, as rgb2gray would
+      output = (output[0] * 0.299 + output[1] * 0.587 + output[2] * 0.114).unsqueeze(0);
+    output = output[0].contiguous();
+    cv::Mat result(int(output.size(0)), int(output.size(1)), CV_32FC1, output.data_ptr());
+    if (scale_ != 1.0) cv::resize(result, result, visible.size(), 0, 0, cv::INTER_LINEAR);
+    else result = result.clone();
+    // [-1, 1] -> 8-bit as model_to_u8: clamp, (y + 1) * 127.5, round.
+    cv::Mat u8;
+    result.convertTo(u8, CV_8U, 127.5, 127.5);
+    return u8;
+  }
+
+ private:
+  c10::Device device_;
+  double scale_;
+  std::shared_ptr<Generator> generator_;
+  std::string description_;
+};
+
+// A prediction file in `dir` with the stem of `name`, any image extension.
+std::optional<std::string> find_prediction(const std::string &dir, const std::string &name) {
+  const std::string stem = fs::path(name).stem().string();
+  for (const auto &entry : fs::directory_iterator(dir))
+    if (entry.path().stem().string() == stem && has_image_extension(entry.path().string()))
+      return entry.path().string();
+  return std::nullopt;
+}
+
+// A row of the mosaic: visible | generated | real infrared, `height` pixels high.
+cv::Mat mosaic_row(const cv::Mat &visible_rgb, const cv::Mat &generated, const cv::Mat &infrared, int height) {
+  cv::Mat visible_bgr, generated_bgr, infrared_bgr, row;
+  cv::cvtColor(to_u8(visible_rgb), visible_bgr, cv::COLOR_RGB2BGR);
+  cv::cvtColor(generated, generated_bgr, cv::COLOR_GRAY2BGR);
+  cv::cvtColor(infrared, infrared_bgr, cv::COLOR_GRAY2BGR);
+  cv::hconcat(std::vector<cv::Mat>{visible_bgr, generated_bgr, infrared_bgr}, row);
+  const int width = std::max(1, int(std::lround(row.cols * double(height) / row.rows)));
+  cv::resize(row, row, {width, height}, 0, 0, cv::INTER_AREA);
+  return row;
+}
+
+cv::Mat stack_rows(const std::vector<cv::Mat> &rows) {
+  int width = 0;
+  for (const auto &row : rows) width = std::max(width, row.cols);
+  std::vector<cv::Mat> padded;
+  for (const auto &row : rows) {
+    cv::Mat wide;
+    cv::copyMakeBorder(row, wide, 0, 0, 0, width - row.cols, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+    padded.push_back(wide);
+  }
+  cv::Mat mosaic;
+  cv::vconcat(padded, mosaic);
+  return mosaic;
+}
+
+std::string fixed(double value, int digits) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", digits, value);
+  return text;
+}
+
+}  // namespace
+
+Statistic statistic(const std::vector<double> &values) {
+  Statistic result;
+  if (values.empty()) return result;
+  double sum = 0;
+  for (double value : values) sum += value;
+  result.mean = sum / double(values.size());
+  if (values.size() > 1) {
+    double squares = 0;
+    for (double value : values) squares += (value - result.mean) * (value - result.mean);
+    result.std = std::sqrt(squares / double(values.size() - 1));
+  }
+  return result;
+}
+
+Statistic Evaluation::psnr() const {
+  std::vector<double> values;
+  for (const auto &image : images) values.push_back(image.psnr);
+  return statistic(values);
+}
+
+Statistic Evaluation::ssim() const {
+  std::vector<double> values;
+  for (const auto &image : images) values.push_back(image.ssim);
+  return statistic(values);
+}
+
+Statistic Evaluation::inference_ms() const {
+  std::vector<double> values;
+  for (const auto &image : images)
+    if (image.inference_ms >= 0) values.push_back(image.inference_ms);
+  return statistic(values);
+}
+
+std::string Evaluation::summary_line() const {
+  const Statistic p = psnr(), s = ssim();
+  std::string line = "PSNR " + fixed(p.mean, 4) + " ± " + fixed(p.std, 4) + " dB  SSIM " + fixed(s.mean, 4) + " ± " +
+                     fixed(s.std, 4) + "  (" + std::to_string(images.size()) + " pairs, " + method;
+  if (!device.empty())
+    line += ", scale " + fixed(scale, 3) + ", " + fixed(inference_ms().mean, 1) + " ms/image on " + device;
+  return line + ")";
+}
+
+nlohmann::json Evaluation::to_json() const {
+  auto stat = [](const Statistic &s) { return nlohmann::json{{"mean", s.mean}, {"std", s.std}}; };
+  nlohmann::json json = {{"method", method}, {"pairs", images.size()},   {"psnr", stat(psnr())},
+                         {"ssim", stat(ssim())}, {"warnings", warnings}, {"images", nlohmann::json::array()}};
+  if (!device.empty()) {
+    json["device"] = device;
+    json["scale"] = scale;
+    json["inference_ms"] = stat(inference_ms());
+  }
+  for (const auto &image : images) {
+    nlohmann::json row = {{"name", image.name}, {"psnr", image.psnr}, {"ssim", image.ssim}};
+    if (image.inference_ms >= 0) row["inference_ms"] = image.inference_ms;
+    json["images"].push_back(row);
+  }
+  return json;
+}
+
+std::string Evaluation::to_csv() const {
+  std::string csv = "name,psnr_db,ssim,inference_ms\n";
+  for (const auto &image : images)
+    csv += image.name + "," + fixed(image.psnr, 6) + "," + fixed(image.ssim, 6) + "," +
+           (image.inference_ms >= 0 ? fixed(image.inference_ms, 2) : "") + "\n";
+  return csv;
+}
+
+Evaluation evaluate(const EvalOptions &options, ScoreCallback on_score) {
+  const ImageFolder visible = scan_folder(options.visible_dir, Domain::visible, "--visible");
+  const ImageFolder infrared = scan_folder(options.infrared_dir, Domain::infrared, "--infrared");
+  const ImagePairs matched = pair_by_name(visible, infrared);
+  if (matched.pairs.empty())
+    throw DataError("no image in " + options.visible_dir + " has a partner of the same name in " +
+                    options.infrared_dir + " (pairs are matched by file name without extension)");
+
+  Evaluation evaluation;
+  evaluation.scale = options.scale;
+  for (const auto &path : matched.unmatched) evaluation.warnings.push_back(file_name(path) + ": no partner, skipped");
+  for (const ImageFolder *folder : {&visible, &infrared})
+    for (const auto &path : folder->unreadable) evaluation.warnings.push_back(path + ": unreadable, skipped");
+
+  std::optional<ModelRunner> runner;
+  if (!options.model_path.empty()) {
+    runner.emplace(options);
+    evaluation.method = file_name(options.model_path) + " (" + runner->architecture() + ")";
+    evaluation.device = runner->device();
+    double ignored = 0;  // the first call pays for allocation and kernel selection
+    runner->translate(read_image(visible.paths[matched.pairs.front().first], Domain::visible), ignored);
+  } else if (!options.predictions_dir.empty()) {
+    if (!fs::is_directory(options.predictions_dir))
+      throw DataError("--predictions " + options.predictions_dir + ": not a directory");
+    evaluation.method = "predictions in " + options.predictions_dir;
+  } else {
+    evaluation.method = options.baseline == Baseline::gray ? "baseline gray" : "baseline inverted-gray";
+  }
+
+  std::vector<cv::Mat> mosaic;
+  for (const auto &[v, i] : matched.pairs) {
+    const std::string &visible_path = visible.paths[v];
+    const cv::Mat visible_rgb = read_image(visible_path, Domain::visible);
+    const cv::Mat target = to_u8(read_image(infrared.paths[i], Domain::infrared));
+    if (visible_rgb.size() != target.size())
+      throw DataError(visible_path + " and " + infrared.paths[i] + " differ in size; the scores compare aligned pairs");
+
+    ImageScore score;
+    score.name = file_name(visible_path);
+    cv::Mat generated;
+    if (runner) {
+      generated = runner->translate(visible_rgb, score.inference_ms);
+    } else if (!options.predictions_dir.empty()) {
+      const auto path = find_prediction(options.predictions_dir, score.name);
+      if (!path) throw DataError(options.predictions_dir + " has no prediction for " + score.name);
+      generated = to_u8(read_image(*path, Domain::infrared));
+      if (generated.size() != target.size())
+        throw DataError(*path + " is not the size of " + infrared.paths[i]);
+    } else {
+      cv::cvtColor(to_u8(visible_rgb), generated, cv::COLOR_RGB2GRAY);
+      if (options.baseline == Baseline::inverted_gray) generated = 255 - generated;
+    }
+    score.psnr = psnr(generated, target);
+    score.ssim = ssim(generated, target);
+    evaluation.images.push_back(score);
+    if (!options.out_dir.empty()) mosaic.push_back(mosaic_row(visible_rgb, generated, target, options.mosaic_height));
+    if (on_score) on_score(score, evaluation.images.size(), matched.pairs.size());
+  }
+
+  if (!options.out_dir.empty()) {
+    fs::create_directories(options.out_dir);
+    write_file_atomically((fs::path(options.out_dir) / "scores.csv").string(), evaluation.to_csv());
+    write_file_atomically((fs::path(options.out_dir) / "summary.json").string(), evaluation.to_json().dump(2) + "\n");
+    write_image((fs::path(options.out_dir) / "mosaic.png").string(), stack_rows(mosaic));
+  }
+  return evaluation;
+}
+
+}  // namespace gncyclegan::train

@@ -1,0 +1,72 @@
+// gncyclegan-eval's work: translate each visible test image (or take a given
+// prediction, or a trivial baseline), and score it against the infrared image
+// of the same name with the paper's PSNR and SSIM (trainer/metrics.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+#include <opencv2/core.hpp>
+
+namespace gncyclegan::train {
+
+// The trivial answers every trained model must beat: the visible image in
+// grayscale, or its negative.
+enum class Baseline { none, gray, inverted_gray };
+
+struct EvalOptions {
+  // What is scored: exactly one of these.
+  std::string model_path;       // a generator weights file
+  std::string predictions_dir;  // images named as the visible ones
+  Baseline baseline = Baseline::none;
+
+  std::string visible_dir;
+  std::string infrared_dir;
+  // The generator runs on the visible image resized by this factor and its
+  // output is resized back (1 = native size: for models trained with
+  // --scale native, which see objects at the same scale).
+  double scale = 1.0;
+  std::string device = "auto";
+  int threads = 0;
+  std::string out_dir;  // scores.csv, mosaic.png, summary.json; empty = none
+  int mosaic_height = 160;  // pixels per mosaic row
+};
+
+struct ImageScore {
+  std::string name;
+  double psnr = 0;
+  double ssim = 0;
+  double inference_ms = -1;  // < 0: nothing was run (baselines, predictions)
+};
+
+struct Statistic {
+  double mean = 0;
+  double std = 0;  // sample standard deviation (n - 1), as MATLAB's std
+};
+Statistic statistic(const std::vector<double> &values);
+
+struct Evaluation {
+  std::string method;  // what was scored, for people
+  std::string device;  // where the generator ran; empty when none ran
+  double scale = 1.0;
+  std::vector<ImageScore> images;
+  std::vector<std::string> warnings;  // images skipped, and why
+
+  Statistic psnr() const;
+  Statistic ssim() const;
+  Statistic inference_ms() const;  // over the images a generator ran on
+  // "PSNR 13.52 ± 1.20 dB  SSIM 0.4572 ± 0.0480  (20 pairs, ...)"
+  std::string summary_line() const;
+  nlohmann::json to_json() const;
+  std::string to_csv() const;
+};
+
+// Called after each image is scored (for progress output).
+using ScoreCallback = void (*)(const ImageScore &score, size_t done, size_t total);
+
+// Throws std::runtime_error (DataError, WeightsError, ImageError, DeviceError)
+// with a message naming the file or option at fault.
+Evaluation evaluate(const EvalOptions &options, ScoreCallback on_score = nullptr);
+
+}  // namespace gncyclegan::train

@@ -1,0 +1,20 @@
+// Image-quality scores as the paper computed them in MATLAB R2019a, so our
+// numbers sit beside its Tables 2 and 3.
+#pragma once
+
+#include <opencv2/core.hpp>
+
+namespace gncyclegan::train {
+
+// psnr(A, B) for two 8-bit single-channel images of one size: 10·log10(255² / MSE)
+// with the MSE over every pixel; +infinity for identical images.
+double psnr(const cv::Mat &a, const cv::Mat &b);
+
+// MATLAB's ssim(A, B) for 2-D uint8 images with its defaults: an 11x11
+// Gaussian window (sigma 1.5, normalised to sum 1) applied with replicate
+// padding, C1 = (0.01·255)², C2 = (0.03·255)², arithmetic in double on the
+// 0..255 scale, and the mean of the whole SSIM map (no border is cropped).
+// scikit-image's defaults (7x7 uniform window, cropped borders) differ.
+double ssim(const cv::Mat &a, const cv::Mat &b);
+
+}  // namespace gncyclegan::train
