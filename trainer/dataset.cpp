@@ -1,6 +1,7 @@
 #include "trainer/dataset.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <numeric>
@@ -98,14 +99,6 @@ TrainingData::TrainingData(const TrainOptions &options) : options_(options) {
     pairs_ = matched.pairs;
   }
 
-  if (options.scale == Scale::native) {
-    for (const ImageFolder *folder : {&visible_, &infrared_})
-      for (size_t i = 0; i < folder->paths.size(); ++i)
-        if (folder->sizes[i].width < options.crop_size || folder->sizes[i].height < options.crop_size)
-          throw DataError(folder->paths[i] + " is " + std::to_string(folder->sizes[i].width) + "x" +
-                          std::to_string(folder->sizes[i].height) + ", smaller than --crop-size " +
-                          std::to_string(options.crop_size) + " (use a smaller crop, or --scale resize)");
-  }
 }
 
 std::vector<std::string> TrainingData::warnings() const {
@@ -114,6 +107,15 @@ std::vector<std::string> TrainingData::warnings() const {
     if (!folder->unreadable.empty())
       lines.push_back("skipped " + std::to_string(folder->unreadable.size()) + " unreadable image(s) in " +
                       folder->dir + ": " + joined(folder->unreadable));
+  if (options_.scale == Scale::native) {
+    std::vector<std::string> small;
+    for (const ImageFolder *folder : {&visible_, &infrared_})
+      for (size_t i = 0; i < folder->paths.size(); ++i)
+        if (folder->sizes[i] != working_size(folder->sizes[i])) small.push_back(folder->paths[i]);
+    if (!small.empty())
+      lines.push_back(std::to_string(small.size()) + " image(s) smaller than --crop-size " +
+                      std::to_string(options_.crop_size) + " are enlarged to cover it: " + joined(small));
+  }
   return lines;
 }
 
@@ -127,7 +129,14 @@ int64_t TrainingData::steps_per_epoch() const {
 }
 
 cv::Size TrainingData::working_size(cv::Size native) const {
-  return options_.scale == Scale::resize ? cv::Size(options_.load_size, options_.load_size) : native;
+  if (options_.scale == Scale::resize) return {options_.load_size, options_.load_size};
+  // Native scale, except that an image smaller than the crop is enlarged, its
+  // aspect ratio kept, just enough to cover it.
+  const double enlarge = std::max({1.0, double(options_.crop_size) / native.width,
+                                   double(options_.crop_size) / native.height});
+  if (enlarge == 1.0) return native;
+  return {std::max(options_.crop_size, int(std::ceil(native.width * enlarge))),
+          std::max(options_.crop_size, int(std::ceil(native.height * enlarge)))};
 }
 
 cv::Rect TrainingData::random_crop(cv::Size size, uint64_t &state) const {
@@ -145,7 +154,7 @@ cv::Mat TrainingData::prepare(const std::string &path, Domain domain, cv::Rect c
     // Readable when scanned; gone or changed since.
     throw DataError(std::string(error.what()) + " (it was readable when training started)");
   }
-  if (options_.scale == Scale::resize) {
+  if (working_size(image.size()) != image.size()) {
     cv::resize(image, image, working_size(image.size()), 0, 0, cv::INTER_CUBIC);
     cv::min(cv::max(image, 0.0), 1.0, image);  // bicubic overshoot
   }

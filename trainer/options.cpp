@@ -43,7 +43,8 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
   app.add_flag("!--no-flip", o.flip, "Do not flip training crops horizontally at random (flipping is on by default)")->group(data);
   app.add_option("--scale", o.scale,
                  "resize: square resize to --load-size, then crop (the reference); native: crop at the images' "
-                 "own resolution, so training and inference see objects at one scale")
+                 "own resolution, so training and inference see objects at one scale (an image smaller than the "
+                 "crop is enlarged just enough to cover it)")
       ->transform(CLI::CheckedTransformer(kScales).description(""))
       ->type_name("{resize,native}")
       ->group(data);

@@ -119,7 +119,7 @@ int run_training(const TrainOptions &options) {
       {"data",
        {{"visible_images", data.visible().paths.size()},
         {"infrared_images", data.infrared().paths.size()},
-        {"skipped", data.warnings()},
+        {"warnings", data.warnings()},
         {"paired", data.paired()},
         {"steps_per_epoch", steps_per_epoch},
         {"total_steps", end_step}}}};

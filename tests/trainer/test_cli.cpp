@@ -92,8 +92,11 @@ TEST_F(TrainCli, ACorruptFileIsSkippedNamedAndCounted) {
   EXPECT_NE(result.output.find("zz_corrupt.jpg"), std::string::npos) << result.output;
 }
 
-TEST_F(TrainCli, AnImageSmallerThanTheCropIsNamed) {
-  EXPECT_FAILS_WITH(run(data_args(dir_.file("r")) + " --scale native --crop-size 128"), "smaller than --crop-size 128");
+TEST_F(TrainCli, ImagesSmallerThanANativeCropAreEnlargedAndNamed) {
+  Result result = run(data_args(dir_.file("r")) + " --scale native --crop-size 128 --max-steps 1");
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("8 image(s) smaller than --crop-size 128 are enlarged to cover it"), std::string::npos)
+      << result.output;
 }
 
 TEST_F(TrainCli, AnUnwritableRunDirectoryIsNamed) {
