@@ -20,4 +20,8 @@ torch::Tensor model_to_u16(const torch::Tensor &values) {
   return ((values.clamp(-1.0, 1.0).to(torch::kFloat64) + 1.0) * 32767.5).round().to(torch::kInt32);
 }
 
+torch::Tensor luma(const torch::Tensor &rgb) {
+  return (rgb.select(1, 0) * 0.299 + rgb.select(1, 1) * 0.587 + rgb.select(1, 2) * 0.114).unsqueeze(1);
+}
+
 }  // namespace gncyclegan

@@ -16,4 +16,8 @@ torch::Tensor model_to_u8(const torch::Tensor &values);
 // (LibTorch 1.13 has no uint16 dtype); 0..65535.
 torch::Tensor model_to_u16(const torch::Tensor &values);
 
+// N x 3 x H x W (R, G, B) -> N x 1 x H x W luma with BT.601 weights
+// (0.299, 0.587, 0.114), as rgb2gray and OpenCV's RGB2GRAY compute it.
+torch::Tensor luma(const torch::Tensor &rgb);
+
 }  // namespace gncyclegan

@@ -65,12 +65,11 @@ class ModelRunner {
     torch::Tensor tensor = image_to_tensor(input).unsqueeze(0);
 
     const auto started = std::chrono::steady_clock::now();
-    torch::Tensor output = forward_any_size(*generator_, tensor.to(device_))[0].to(torch::kCPU);
+    torch::Tensor output = forward_any_size(*generator_, tensor.to(device_)).to(torch::kCPU);
     ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
 
-    if (output.size(0) == 3)  // a colour output is scored in gray, as rgb2gray would
-      output = (output[0] * 0.299 + output[1] * 0.587 + output[2] * 0.114).unsqueeze(0);
-    output = output[0].contiguous();
+    if (output.size(1) == 3) output = luma(output);  // a colour output is scored in gray
+    output = output[0][0].contiguous();
     cv::Mat result(int(output.size(0)), int(output.size(1)), CV_32FC1, output.data_ptr());
     if (scale_ != 1.0) cv::resize(result, result, visible.size(), 0, 0, cv::INTER_LINEAR);
     else result = result.clone();

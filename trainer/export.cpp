@@ -44,7 +44,8 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
           {"seed", std::to_string(o.seed)}};
 }
 
-std::string export_checkpoint(const std::string &checkpoint_or_run, const std::string &path) {
+std::string export_checkpoint(const std::string &checkpoint_or_run, const std::string &path,
+                              const Metadata &extra) {
   std::string checkpoint = checkpoint_or_run;
   if (fs::exists(fs::path(checkpoint_or_run) / "checkpoints")) checkpoint = latest_checkpoint(checkpoint_or_run);
   if (!fs::exists(fs::path(checkpoint) / "G_A.safetensors"))
@@ -67,6 +68,7 @@ std::string export_checkpoint(const std::string &checkpoint_or_run, const std::s
       metadata = provenance(options_from_json(config["options"]), facts);
     }
   }
+  for (const auto &[key, value] : extra) metadata[key] = value;
   save_generator(path, *generator.generator, metadata);
   return generator.generator->config().architecture() + " from " + checkpoint;
 }

@@ -23,7 +23,10 @@ Metadata provenance(const TrainOptions &options, const RunFacts &facts);
 
 // `gncyclegan-train export`: the G_A of a checkpoint (a checkpoint directory,
 // or a run directory for its latest one) to `path`. Returns what was written,
-// for the message.
-std::string export_checkpoint(const std::string &checkpoint_or_run, const std::string &path);
+// for the message. `extra` (a model's name, its test scores) is stored beside
+// the provenance and overrides keys of the same name, except the
+// configuration's.
+std::string export_checkpoint(const std::string &checkpoint_or_run, const std::string &path,
+                              const Metadata &extra = {});
 
 }  // namespace gncyclegan::train

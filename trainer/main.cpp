@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <exception>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -47,6 +49,15 @@ int main_or_throw(int argc, char **argv) {
   export_command->add_option("--checkpoint", checkpoint, "A checkpoint directory, or a run directory (its latest)")
       ->required();
   export_command->add_option("--out", export_out, "The weights file to write")->required();
+  std::vector<std::string> notes;
+  export_command
+      ->add_option("--metadata", notes,
+                   "KEY=VALUE stored in the file's metadata beside the run's provenance (repeatable), e.g. "
+                   "name=gncyclegan-compact or test_ssim=0.45")
+      ->check([](const std::string &note) {
+        return note.find('=') == std::string::npos || note.front() == '=' ? "expected KEY=VALUE, not " + note
+                                                                           : std::string();
+      });
 
   try {
     app.parse(argc, argv);
@@ -55,7 +66,9 @@ int main_or_throw(int argc, char **argv) {
   }
 
   if (export_command->parsed()) {
-    const std::string what = export_checkpoint(checkpoint, export_out);
+    Metadata extra;
+    for (const auto &note : notes) extra[note.substr(0, note.find('='))] = note.substr(note.find('=') + 1);
+    const std::string what = export_checkpoint(checkpoint, export_out, extra);
     std::fprintf(stderr, "wrote %s (%s)\n", export_out.c_str(), what.c_str());
     return kDone;
   }

@@ -176,5 +176,22 @@ TEST_F(TrainCli, ExportOfSomethingElseIsAClearError) {
                     "neither a checkpoint directory nor a run directory");
 }
 
+TEST_F(TrainCli, ExportAddsMetadataGivenOnTheCommandLine) {
+  const std::string out = dir_.file("r");
+  ASSERT_EQ(run(data_args(out) + " --max-steps 1").status, 0);
+  Result exported = run("export --checkpoint '" + out + "' --out '" + dir_.file("g.safetensors") +
+                        "' --metadata name=compact --metadata 'test_ssim=0.5 (20 pairs)' --metadata steps=7");
+  ASSERT_EQ(exported.status, 0) << exported.output;
+  const auto metadata = load_generator(dir_.file("g.safetensors")).metadata;
+  EXPECT_EQ(metadata.at("name"), "compact");
+  EXPECT_EQ(metadata.at("test_ssim"), "0.5 (20 pairs)");
+  EXPECT_EQ(metadata.at("steps"), "7") << "given keys override the provenance";
+  EXPECT_EQ(metadata.at("architecture"), "resnet_1blocks_cbam");
+
+  Result bad = run("export --checkpoint '" + out + "' --out '" + dir_.file("h.safetensors") + "' --metadata oops");
+  EXPECT_EQ(bad.status, 2) << bad.output;
+  EXPECT_NE(bad.output.find("expected KEY=VALUE"), std::string::npos) << bad.output;
+}
+
 }  // namespace
 }  // namespace gncyclegan

@@ -1,0 +1,178 @@
+#include "plugin/frame_conversion.h"
+
+#include <cstring>
+
+#include <ATen/ATen.h>
+
+#include "model/pixels.h"
+
+namespace gncycleganir {
+namespace {
+
+// Bytes of plane `plane` that its components reach.
+int64_t plane_bytes(const GstVideoFrame *frame, int plane) {
+  int64_t bytes = 0;
+  for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS(frame); ++c) {
+    if (GST_VIDEO_FRAME_COMP_PLANE(frame, c) != guint(plane)) continue;
+    const int64_t reach = GST_VIDEO_FRAME_COMP_POFFSET(frame, c) +
+                          int64_t(GST_VIDEO_FRAME_COMP_HEIGHT(frame, c) - 1) * GST_VIDEO_FRAME_PLANE_STRIDE(frame, plane) +
+                          int64_t(GST_VIDEO_FRAME_COMP_WIDTH(frame, c) - 1) * GST_VIDEO_FRAME_COMP_PSTRIDE(frame, c) +
+                          GST_VIDEO_FRAME_COMP_DEPTH(frame, c) / 8;
+    bytes = std::max(bytes, reach);
+  }
+  return bytes;
+}
+
+// The frame's planes as flat uint8 tensors: views of the mapped memory on the
+// CPU; device copies (through pinned staging buffers) on CUDA.
+std::vector<torch::Tensor> planes_on(const GstVideoFrame *frame, const c10::Device &device,
+                                     std::vector<torch::Tensor> &staging) {
+  std::vector<torch::Tensor> planes;
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(frame); ++p) {
+    auto host = torch::from_blob(GST_VIDEO_FRAME_PLANE_DATA(frame, p), {plane_bytes(frame, p)}, torch::kUInt8);
+    if (device.is_cpu()) {
+      planes.push_back(host);
+      continue;
+    }
+    if (staging.size() <= p) staging.resize(p + 1);
+    if (!staging[p].defined() || staging[p].numel() < host.numel())
+      staging[p] = torch::empty({host.numel()}, torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(true));
+    auto pinned = staging[p].narrow(0, 0, host.numel());
+    pinned.copy_(host);
+    planes.push_back(pinned.to(device, /*non_blocking=*/true));
+  }
+  return planes;
+}
+
+// Component `c` (an 8-bit one) as an H_c x W_c uint8 view of its plane.
+torch::Tensor component(const std::vector<torch::Tensor> &planes, const GstVideoFrame *frame, int c) {
+  const int plane = GST_VIDEO_FRAME_COMP_PLANE(frame, c);
+  return planes[plane].as_strided({GST_VIDEO_FRAME_COMP_HEIGHT(frame, c), GST_VIDEO_FRAME_COMP_WIDTH(frame, c)},
+                                  {GST_VIDEO_FRAME_PLANE_STRIDE(frame, plane), GST_VIDEO_FRAME_COMP_PSTRIDE(frame, c)},
+                                  GST_VIDEO_FRAME_COMP_POFFSET(frame, c));
+}
+
+// A subsampled chroma component repeated up to the frame's size.
+torch::Tensor upsampled(const torch::Tensor &chroma, const GstVideoFrame *frame, int c) {
+  const auto *info = frame->info.finfo;
+  const int w_sub = GST_VIDEO_FORMAT_INFO_W_SUB(info, c), h_sub = GST_VIDEO_FORMAT_INFO_H_SUB(info, c);
+  if (w_sub == 0 && h_sub == 0) return chroma;
+  auto options = torch::TensorOptions().dtype(torch::kLong).device(chroma.device());
+  auto rows = torch::arange(GST_VIDEO_FRAME_HEIGHT(frame), options).div(1 << h_sub, "floor");
+  auto cols = torch::arange(GST_VIDEO_FRAME_WIDTH(frame), options).div(1 << w_sub, "floor");
+  return chroma.index_select(0, rows).index_select(1, cols);
+}
+
+struct YuvCoefficients {
+  double Kr, Kb;
+  bool full_range;
+};
+
+YuvCoefficients coefficients(const GstVideoInfo &info) {
+  YuvCoefficients k{0.299, 0.114, info.colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255};
+  gdouble Kr = 0, Kb = 0;
+  if (gst_video_color_matrix_get_Kr_Kb(info.colorimetry.matrix, &Kr, &Kb)) k = {Kr, Kb, k.full_range};
+  return k;
+}
+
+}  // namespace
+
+torch::Tensor frame_to_model(const GstVideoFrame *frame, const c10::Device &device,
+                             std::vector<torch::Tensor> &staging) {
+  const auto planes = planes_on(frame, device, staging);
+  const GstVideoInfo &info = frame->info;
+  torch::Tensor rgb;  // 3 x H x W float in [0, 1]
+  if (GST_VIDEO_INFO_IS_RGB(&info)) {
+    rgb = torch::stack({component(planes, frame, GST_VIDEO_COMP_R), component(planes, frame, GST_VIDEO_COMP_G),
+                        component(planes, frame, GST_VIDEO_COMP_B)})
+              .to(torch::kFloat32)
+              .div(255.0);
+  } else if (GST_VIDEO_INFO_IS_GRAY(&info)) {
+    rgb = component(planes, frame, 0).to(torch::kFloat32).div(255.0).unsqueeze(0).expand({3, -1, -1});
+  } else {  // YUV
+    const auto k = coefficients(info);
+    auto y = component(planes, frame, GST_VIDEO_COMP_Y).to(torch::kFloat32);
+    auto u = upsampled(component(planes, frame, GST_VIDEO_COMP_U), frame, GST_VIDEO_COMP_U).to(torch::kFloat32) - 128;
+    auto v = upsampled(component(planes, frame, GST_VIDEO_COMP_V), frame, GST_VIDEO_COMP_V).to(torch::kFloat32) - 128;
+    if (k.full_range) {
+      y = y / 255.0, u = u / 255.0, v = v / 255.0;
+    } else {
+      y = (y - 16) / 219.0, u = u / 224.0, v = v / 224.0;
+    }
+    auto r = y + 2 * (1 - k.Kr) * v;
+    auto b = y + 2 * (1 - k.Kb) * u;
+    auto g = (y - k.Kr * r - k.Kb * b) / (1 - k.Kr - k.Kb);
+    rgb = torch::stack({r, g, b}).clamp(0.0, 1.0);
+  }
+  return rgb.mul(2.0).sub(1.0).unsqueeze(0);
+}
+
+void model_to_frame(const torch::Tensor &infrared, Palette palette, const torch::Tensor &table,
+                    GstVideoFrame *frame, std::vector<torch::Tensor> &staging) {
+  const GstVideoInfo &info = frame->info;
+  const c10::Device device = infrared.device();
+  const auto values = infrared[0][0];
+
+  // Planes to write: the frame's memory itself on the CPU; device buffers on
+  // CUDA, downloaded at the end.
+  std::vector<torch::Tensor> planes;
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(frame); ++p) {
+    const int64_t bytes = plane_bytes(frame, p);
+    if (device.is_cpu())
+      planes.push_back(torch::from_blob(GST_VIDEO_FRAME_PLANE_DATA(frame, p), {bytes}, torch::kUInt8));
+    else
+      planes.push_back(torch::full({bytes}, 255, torch::TensorOptions().dtype(torch::kUInt8).device(device)));
+  }
+
+  if (GST_VIDEO_INFO_FORMAT(&info) == GST_VIDEO_FORMAT_GRAY16_LE) {
+    auto levels = gncyclegan::model_to_u16(values);  // int32, 0..65535
+    if (palette == Palette::black_hot) levels = 65535 - levels;
+    // Little-endian bytes, written as two 8-bit views of the 16-bit samples.
+    const int64_t stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0);
+    auto samples = planes[0].as_strided({levels.size(0), levels.size(1), 2}, {stride, 2, 1});
+    samples.copy_(torch::stack({levels.bitwise_and(255), levels.div(256, "floor")}, 2).to(torch::kUInt8));
+  } else {
+    auto levels = gncyclegan::model_to_u8(values).to(torch::kLong);
+    if (GST_VIDEO_INFO_IS_GRAY(&info)) {
+      auto gray = levels.to(torch::kUInt8);
+      component(planes, frame, 0).copy_(palette == Palette::black_hot ? 255 - gray : gray);
+    } else {
+      const auto colours = table.index_select(0, levels.flatten()).view({levels.size(0), levels.size(1), 3});
+      if (GST_VIDEO_INFO_IS_RGB(&info)) {
+        for (int c : {GST_VIDEO_COMP_R, GST_VIDEO_COMP_G, GST_VIDEO_COMP_B})
+          component(planes, frame, c).copy_(colours.select(2, c));
+        if (GST_VIDEO_INFO_HAS_ALPHA(&info)) component(planes, frame, GST_VIDEO_COMP_A).fill_(255);
+      } else {  // YUV: the palette's colours in the frame's matrix and range
+        const auto k = coefficients(info);
+        auto rgb = colours.to(torch::kFloat32).div(255.0);
+        auto r = rgb.select(2, 0), g = rgb.select(2, 1), b = rgb.select(2, 2);
+        auto y = k.Kr * r + (1 - k.Kr - k.Kb) * g + k.Kb * b;
+        auto u = (b - y) / (2 * (1 - k.Kb)), v = (r - y) / (2 * (1 - k.Kr));
+        const double y_scale = k.full_range ? 255 : 219, y_offset = k.full_range ? 0 : 16,
+                     c_scale = k.full_range ? 255 : 224;
+        component(planes, frame, GST_VIDEO_COMP_Y).copy_((y * y_scale + y_offset).round().clamp(0, 255));
+        for (auto [c, chroma] : {std::pair{GST_VIDEO_COMP_U, u}, std::pair{GST_VIDEO_COMP_V, v}}) {
+          auto target = component(planes, frame, c);
+          // Subsampled chroma: the sample at each block's top-left pixel.
+          const auto *finfo = info.finfo;
+          auto sampled = chroma.slice(0, 0, chroma.size(0), 1 << GST_VIDEO_FORMAT_INFO_H_SUB(finfo, c))
+                             .slice(1, 0, chroma.size(1), 1 << GST_VIDEO_FORMAT_INFO_W_SUB(finfo, c));
+          target.copy_((sampled * c_scale + 128).round().clamp(0, 255));
+        }
+      }
+    }
+  }
+
+  if (!device.is_cpu()) {
+    for (guint p = 0; p < planes.size(); ++p) {
+      if (staging.size() <= p) staging.resize(p + 1);
+      if (!staging[p].defined() || staging[p].numel() < planes[p].numel())
+        staging[p] = torch::empty({planes[p].numel()}, torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(true));
+      auto pinned = staging[p].narrow(0, 0, planes[p].numel());
+      pinned.copy_(planes[p]);  // waits for the work on the current stream
+      std::memcpy(GST_VIDEO_FRAME_PLANE_DATA(frame, p), pinned.data_ptr(), size_t(planes[p].numel()));
+    }
+  }
+}
+
+}  // namespace gncycleganir

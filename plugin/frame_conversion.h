@@ -1,0 +1,28 @@
+// Video frames <-> the model's tensors, for every raw format the element
+// negotiates, on the CPU or a CUDA device. Each colour component of a frame is
+// a strided view of its plane (no per-pixel C loops): packed RGB, planar and
+// semi-planar YUV, packed YUV and gray all go through the same code.
+#pragma once
+
+#include <gst/video/video.h>
+#include <torch/types.h>
+
+#include "plugin/palette.h"
+
+namespace gncycleganir {
+
+// The frame as 1 x 3 x H x W float RGB in [-1, 1] on `device`. YUV is
+// converted with the frame's colour matrix and range, chroma upsampled by
+// repetition; gray is replicated. On CUDA the planes are uploaded through
+// `staging` (pinned host buffers, kept between calls) without blocking.
+torch::Tensor frame_to_model(const GstVideoFrame *frame, const c10::Device &device,
+                             std::vector<torch::Tensor> &staging);
+
+// Writes `infrared` (1 x 1 x H x W float in [-1, 1], on any device) into
+// `frame`: GRAY8 and GRAY16_LE get the intensity (inverted for black-hot; the
+// colour palettes keep white-hot); colour formats get the palette's colours,
+// alpha opaque. `table` is palette_table(palette) on the tensor's device.
+void model_to_frame(const torch::Tensor &infrared, Palette palette, const torch::Tensor &table,
+                    GstVideoFrame *frame, std::vector<torch::Tensor> &staging);
+
+}  // namespace gncycleganir

@@ -1,0 +1,478 @@
+/**
+ * SECTION:element-gncycleganir
+ * @title: gncycleganir
+ *
+ * Turns visible video into synthetic infrared video with a GN-CycleGAN
+ * generator (Yi et al., Applied Sciences 2023), on a CUDA GPU when there is
+ * one and on the CPU otherwise. Accepts the raw formats cameras and decoders
+ * emit and produces gray (GRAY8, GRAY16_LE) or false-colour video, so no
+ * videoconvert is needed on either side.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 v4l2src ! gncycleganir ! autovideosink
+ * gst-launch-1.0 v4l2src ! gncycleganir palette=ironbow inference-width=320 inference-height=240 ! autovideosink
+ * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! gncycleganir ! x264enc ! mp4mux ! filesink location=ir.mp4
+ * ]|
+ */
+#include "plugin/gstgncycleganir.h"
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <regex>
+
+#include <c10/util/Exception.h>
+
+#include "plugin/default_model.h"
+#include "plugin/frame_conversion.h"
+#include "plugin/inference_engine.h"
+#include "plugin/palette.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_gncycleganir_debug);
+#define GST_CAT_DEFAULT gst_gncycleganir_debug
+
+using gncycleganir::EngineError;
+using gncycleganir::EngineSettings;
+using gncycleganir::InferenceEngine;
+using gncycleganir::Palette;
+using gncycleganir::Precision;
+
+#define DEFAULT_DEVICE "auto"
+#define DEFAULT_PRECISION GST_GNCYCLEGANIR_PRECISION_FP32
+#define DEFAULT_INFERENCE_SIZE 0
+#define DEFAULT_PALETTE GST_GNCYCLEGANIR_PALETTE_WHITE_HOT
+#define DEFAULT_NUM_THREADS 0
+#define MAX_INFERENCE_SIZE 8192
+
+// The formats cameras and decoders emit, and those sinks and encoders take.
+#define SINK_FORMATS "{ YUY2, NV12, I420, RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, GRAY8 }"
+#define SRC_FORMATS "{ BGRx, RGBx, BGRA, RGBA, RGB, I420, NV12, YUY2, GRAY8, GRAY16_LE }"
+
+enum {
+  PROP_0,
+  PROP_MODEL,
+  PROP_DEVICE,
+  PROP_PRECISION,
+  PROP_INFERENCE_WIDTH,
+  PROP_INFERENCE_HEIGHT,
+  PROP_PALETTE,
+  PROP_NUM_THREADS,
+  PROP_FRAMES_PROCESSED,
+  PROP_MEAN_LATENCY,
+};
+
+typedef enum { GST_GNCYCLEGANIR_PRECISION_FP32, GST_GNCYCLEGANIR_PRECISION_FP16 } GstGncycleganirPrecision;
+// Values equal gncycleganir::Palette's.
+typedef enum {
+  GST_GNCYCLEGANIR_PALETTE_WHITE_HOT,
+  GST_GNCYCLEGANIR_PALETTE_BLACK_HOT,
+  GST_GNCYCLEGANIR_PALETTE_IRONBOW,
+  GST_GNCYCLEGANIR_PALETTE_RAINBOW,
+  GST_GNCYCLEGANIR_PALETTE_LAVA,
+  GST_GNCYCLEGANIR_PALETTE_ARCTIC,
+} GstGncycleganirPalette;
+static_assert(int(Palette::arctic) == GST_GNCYCLEGANIR_PALETTE_ARCTIC && int(Palette::white_hot) == 0,
+              "the palette enum mirrors gncycleganir::Palette");
+
+static GType gst_gncycleganir_precision_get_type() {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_GNCYCLEGANIR_PRECISION_FP32, "32-bit floating point", "fp32"},
+      {GST_GNCYCLEGANIR_PRECISION_FP16, "16-bit floating point (CUDA only)", "fp16"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstGncycleganirPrecision", values));
+  return type;
+}
+
+static GType gst_gncycleganir_palette_get_type() {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_GNCYCLEGANIR_PALETTE_WHITE_HOT, "White hot: hot is white, cold is black", "white-hot"},
+      {GST_GNCYCLEGANIR_PALETTE_BLACK_HOT, "Black hot: hot is black, cold is white", "black-hot"},
+      {GST_GNCYCLEGANIR_PALETTE_IRONBOW, "Ironbow: black, blue, magenta, red, orange, yellow, white", "ironbow"},
+      {GST_GNCYCLEGANIR_PALETTE_RAINBOW, "Rainbow: black, blue, cyan, green, yellow, red, white", "rainbow"},
+      {GST_GNCYCLEGANIR_PALETTE_LAVA, "Lava: black, dark red, red, orange, yellow, white", "lava"},
+      {GST_GNCYCLEGANIR_PALETTE_ARCTIC, "Arctic: black, navy, blue, cyan, white", "arctic"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstGncycleganirPalette", values));
+  return type;
+}
+
+// What the streaming thread owns between start() and stop().
+struct Streaming {
+  std::unique_ptr<InferenceEngine> engine;
+  std::map<Palette, torch::Tensor> tables;  // on the engine's device
+  std::vector<torch::Tensor> upload_staging, download_staging;
+  GstClockTime reported_latency = 0;  // what LATENCY queries answer
+};
+
+struct _GstGncycleganir {
+  GstVideoFilter parent;
+
+  // Properties, under the object lock.
+  gchar *model;
+  gchar *device;
+  GstGncycleganirPrecision precision;
+  guint inference_width, inference_height;
+  std::atomic<int> palette;
+  guint num_threads;
+
+  // Statistics, read from any thread.
+  std::atomic<guint64> frames;
+  std::atomic<double> total_ms;
+  std::atomic<GstClockTime> latency;  // measured per-frame processing time
+
+  Streaming *streaming;
+};
+
+#define gst_gncycleganir_parent_class parent_class
+G_DEFINE_TYPE(GstGncycleganir, gst_gncycleganir, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE(gncycleganir, "gncycleganir", GST_RANK_NONE, GST_TYPE_GNCYCLEGANIR);
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(SINK_FORMATS)));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(SRC_FORMATS)));
+
+// Properties the element reads when it starts may change only in NULL or READY.
+static gboolean settable_now(GstGncycleganir *self, GParamSpec *pspec) {
+  if (GST_STATE(self) <= GST_STATE_READY) return TRUE;
+  g_warning("gncycleganir: %s can only be changed in the NULL or READY state; keeping the current value",
+            pspec->name);
+  return FALSE;
+}
+
+static gboolean valid_device(const gchar *device) {
+  static const std::regex pattern("auto|cpu|cuda|cuda:[0-9]{1,3}");
+  return device && std::regex_match(device, pattern);
+}
+
+static void gst_gncycleganir_set_property(GObject *object, guint id, const GValue *value, GParamSpec *pspec) {
+  GstGncycleganir *self = GST_GNCYCLEGANIR(object);
+  if (id == PROP_PALETTE) {  // changeable while playing
+    self->palette = g_value_get_enum(value);
+    return;
+  }
+  GST_OBJECT_LOCK(self);
+  if (!settable_now(self, pspec)) {
+    GST_OBJECT_UNLOCK(self);
+    return;
+  }
+  switch (id) {
+    case PROP_MODEL:
+      g_free(self->model);
+      self->model = g_value_dup_string(value);
+      break;
+    case PROP_DEVICE:
+      if (valid_device(g_value_get_string(value))) {
+        g_free(self->device);
+        self->device = g_value_dup_string(value);
+      } else {
+        g_warning("gncycleganir: device \"%s\" is not valid (use auto, cpu, cuda or cuda:N); keeping \"%s\"",
+                  g_value_get_string(value) ? g_value_get_string(value) : "(null)", self->device);
+      }
+      break;
+    case PROP_PRECISION:
+      self->precision = GstGncycleganirPrecision(g_value_get_enum(value));
+      break;
+    case PROP_INFERENCE_WIDTH:
+      self->inference_width = g_value_get_uint(value);
+      break;
+    case PROP_INFERENCE_HEIGHT:
+      self->inference_height = g_value_get_uint(value);
+      break;
+    case PROP_NUM_THREADS:
+      self->num_threads = g_value_get_uint(value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_gncycleganir_get_property(GObject *object, guint id, GValue *value, GParamSpec *pspec) {
+  GstGncycleganir *self = GST_GNCYCLEGANIR(object);
+  GST_OBJECT_LOCK(self);
+  switch (id) {
+    case PROP_MODEL: g_value_set_string(value, self->model); break;
+    case PROP_DEVICE: g_value_set_string(value, self->device); break;
+    case PROP_PRECISION: g_value_set_enum(value, self->precision); break;
+    case PROP_INFERENCE_WIDTH: g_value_set_uint(value, self->inference_width); break;
+    case PROP_INFERENCE_HEIGHT: g_value_set_uint(value, self->inference_height); break;
+    case PROP_PALETTE: g_value_set_enum(value, self->palette); break;
+    case PROP_NUM_THREADS: g_value_set_uint(value, self->num_threads); break;
+    case PROP_FRAMES_PROCESSED: g_value_set_uint64(value, self->frames); break;
+    case PROP_MEAN_LATENCY:
+      g_value_set_double(value, self->frames ? self->total_ms / double(self->frames) : 0.0);
+      break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+// Runs `work`; a C++ exception becomes an element error naming the cause.
+template <typename Work>
+static gboolean guarded(GstGncycleganir *self, const char *what, Work work) {
+  try {
+    work();
+    return TRUE;
+  } catch (const EngineError &error) {
+    if (error.cause() == EngineError::Cause::model)
+      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("%s", error.what()), ("while %s", what));
+    else
+      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", error.what()), ("while %s", what));
+  } catch (const c10::Error &error) {
+    const std::string message = error.what_without_backtrace();
+    if (message.find("out of memory") != std::string::npos)
+      GST_ELEMENT_ERROR(self, RESOURCE, NO_SPACE_LEFT,
+                        ("out of GPU memory while %s (try inference-width/inference-height, precision=fp16, or "
+                         "device=cpu)",
+                         what),
+                        ("%s", message.c_str()));
+    else
+      GST_ELEMENT_ERROR(self, STREAM, FAILED, ("inference failed while %s: %s", what, message.c_str()), (nullptr));
+  } catch (const std::exception &error) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("%s failed: %s", what, error.what()), (nullptr));
+  }
+  return FALSE;
+}
+
+static gboolean gst_gncycleganir_start(GstBaseTransform *trans) {
+  GstGncycleganir *self = GST_GNCYCLEGANIR(trans);
+  EngineSettings settings;
+  GST_OBJECT_LOCK(self);
+  settings.model_path = self->model ? self->model : "";
+  settings.device = self->device;
+  settings.precision = self->precision == GST_GNCYCLEGANIR_PRECISION_FP16 ? Precision::fp16 : Precision::fp32;
+  settings.threads = int(self->num_threads);
+  settings.inference_width = int(self->inference_width);
+  settings.inference_height = int(self->inference_height);
+  GST_OBJECT_UNLOCK(self);
+
+  if (settings.model_path.empty()) {
+    settings.model_path = gncycleganir::default_model_path();
+    if (settings.model_path.empty()) {
+      GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND,
+                        ("no model property set, and the bundled default model is not installed (looked for %s); "
+                         "set model=FILE or reinstall gncycleganir",
+                         gncycleganir::default_model_locations().c_str()),
+                        (nullptr));
+      return FALSE;
+    }
+  } else if (!std::filesystem::exists(settings.model_path)) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("model file %s does not exist", settings.model_path.c_str()),
+                      (nullptr));
+    return FALSE;
+  }
+
+  self->frames = 0;
+  self->total_ms = 0;
+  self->latency = 0;
+  auto streaming = std::make_unique<Streaming>();
+  if (!guarded(self, "loading the model", [&] { streaming->engine = std::make_unique<InferenceEngine>(settings); }))
+    return FALSE;
+  GST_INFO_OBJECT(self, "loaded %s: %s", settings.model_path.c_str(), streaming->engine->description().c_str());
+  self->streaming = streaming.release();
+  return TRUE;
+}
+
+static gboolean gst_gncycleganir_stop(GstBaseTransform *trans) {
+  GstGncycleganir *self = GST_GNCYCLEGANIR(trans);
+  delete self->streaming;
+  self->streaming = nullptr;
+  return TRUE;
+}
+
+static gboolean gst_gncycleganir_set_info(GstVideoFilter *filter, GstCaps *, GstVideoInfo *in_info, GstCaps *,
+                                          GstVideoInfo *) {
+  GstGncycleganir *self = GST_GNCYCLEGANIR(filter);
+  Streaming *streaming = self->streaming;
+  if (!streaming) return FALSE;
+  // Warm up at the negotiated size, so the first frame is not a cold start;
+  // its time is the first latency estimate.
+  const auto started = std::chrono::steady_clock::now();
+  if (!guarded(self, "warming up", [&] {
+        streaming->engine->warm_up(GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info));
+      }))
+    return FALSE;
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  streaming->reported_latency = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
+  self->latency = streaming->reported_latency;
+  GST_INFO_OBJECT(self, "warmed up at %dx%d in %" GST_TIME_FORMAT, GST_VIDEO_INFO_WIDTH(in_info),
+                  GST_VIDEO_INFO_HEIGHT(in_info), GST_TIME_ARGS(streaming->reported_latency));
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+  return TRUE;
+}
+
+static GstFlowReturn gst_gncycleganir_transform_frame(GstVideoFilter *filter, GstVideoFrame *in, GstVideoFrame *out) {
+  GstGncycleganir *self = GST_GNCYCLEGANIR(filter);
+  Streaming *streaming = self->streaming;
+  const auto started = std::chrono::steady_clock::now();
+  const Palette palette = Palette(self->palette.load());
+  const bool done = guarded(self, "converting a frame", [&] {
+    InferenceEngine &engine = *streaming->engine;
+    auto scope = engine.use_stream();
+    auto &table = streaming->tables[palette];
+    if (!table.defined()) table = gncycleganir::palette_table(palette).to(engine.device());
+    auto rgb = gncycleganir::frame_to_model(in, engine.device(), streaming->upload_staging);
+    auto infrared = engine.translate(rgb);
+    gncycleganir::model_to_frame(infrared, palette, table, out, streaming->download_staging);
+  });
+  if (!done) return GST_FLOW_ERROR;
+
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  self->frames++;
+  self->total_ms = self->total_ms + ms;
+  // Latency: a moving average of the processing time; tell the pipeline when
+  // it has grown past what LATENCY queries report.
+  const GstClockTime measured = GstClockTime(ms * GST_MSECOND);
+  const GstClockTime average = self->latency ? (self->latency * 7 + measured) / 8 : measured;
+  self->latency = average;
+  if (average > streaming->reported_latency + streaming->reported_latency / 4) {
+    streaming->reported_latency = average + average / 4;
+    GST_INFO_OBJECT(self, "processing takes %" GST_TIME_FORMAT ", reporting a higher latency", GST_TIME_ARGS(average));
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+  }
+  return GST_FLOW_OK;
+}
+
+static GstCaps *gst_gncycleganir_transform_caps(GstBaseTransform *, GstPadDirection direction, GstCaps *caps,
+                                                GstCaps *filter) {
+  // Size, framerate and pixel-aspect-ratio pass through; the format may change.
+  GstCaps *other = gst_static_pad_template_get_caps(direction == GST_PAD_SINK ? &src_template : &sink_template);
+  const GValue *formats = gst_structure_get_value(gst_caps_get_structure(other, 0), "format");
+  GstCaps *result = gst_caps_new_empty();
+  for (guint i = 0; i < gst_caps_get_size(caps); ++i) {
+    GstStructure *structure = gst_structure_copy(gst_caps_get_structure(caps, i));
+    gst_structure_set_value(structure, "format", formats);
+    gst_structure_remove_fields(structure, "colorimetry", "chroma-site", nullptr);
+    result = gst_caps_merge_structure(result, structure);
+  }
+  gst_caps_unref(other);
+  if (filter) {
+    GstCaps *intersection = gst_caps_intersect_full(filter, result, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(result);
+    result = intersection;
+  }
+  return result;
+}
+
+static gboolean gst_gncycleganir_query(GstBaseTransform *trans, GstPadDirection direction, GstQuery *query) {
+  GstGncycleganir *self = GST_GNCYCLEGANIR(trans);
+  if (direction != GST_PAD_SRC || GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
+    return GST_BASE_TRANSFORM_CLASS(parent_class)->query(trans, direction, query);
+  // Upstream's latency plus the time a frame spends in here.
+  if (!GST_BASE_TRANSFORM_CLASS(parent_class)->query(trans, direction, query)) return FALSE;
+  gboolean live = FALSE;
+  GstClockTime min = 0, max = GST_CLOCK_TIME_NONE;
+  gst_query_parse_latency(query, &live, &min, &max);
+  const GstClockTime ours = self->streaming ? self->streaming->reported_latency : GstClockTime(self->latency);
+  GST_DEBUG_OBJECT(self, "adding %" GST_TIME_FORMAT " of latency", GST_TIME_ARGS(ours));
+  gst_query_set_latency(query, live, min + ours, GST_CLOCK_TIME_IS_VALID(max) ? max + ours : max);
+  return TRUE;
+}
+
+static void gst_gncycleganir_finalize(GObject *object) {
+  GstGncycleganir *self = GST_GNCYCLEGANIR(object);
+  g_free(self->model);
+  g_free(self->device);
+  delete self->streaming;
+  G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+static void gst_gncycleganir_class_init(GstGncycleganirClass *klass) {
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseTransformClass *transform_class = GST_BASE_TRANSFORM_CLASS(klass);
+  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS(klass);
+
+  gobject_class->set_property = gst_gncycleganir_set_property;
+  gobject_class->get_property = gst_gncycleganir_get_property;
+  gobject_class->finalize = gst_gncycleganir_finalize;
+
+  const auto ready = GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  const auto playing = GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  const auto statistic = GParamFlags(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_property(
+      gobject_class, PROP_MODEL,
+      g_param_spec_string("model", "Model",
+                          "Generator weights file (.safetensors, from gncyclegan-train); architecture and channels "
+                          "come from the file. Unset: the bundled default model (gncyclegan-compact)",
+                          nullptr, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_DEVICE,
+      g_param_spec_string("device", "Device",
+                          "Where the generator runs: auto (CUDA when available, else CPU), cpu, cuda or cuda:N",
+                          DEFAULT_DEVICE, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_PRECISION,
+      g_param_spec_enum("precision", "Precision", "Arithmetic of the generator (fp16 needs CUDA)",
+                        gst_gncycleganir_precision_get_type(), DEFAULT_PRECISION, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_INFERENCE_WIDTH,
+      g_param_spec_uint("inference-width", "Inference width",
+                        "Run the generator on frames resized to this width and scale the result back (0 = the "
+                        "frame's width); smaller is faster, and matching the training scale helps quality",
+                        0, MAX_INFERENCE_SIZE, DEFAULT_INFERENCE_SIZE, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_INFERENCE_HEIGHT,
+      g_param_spec_uint("inference-height", "Inference height",
+                        "Run the generator on frames resized to this height (0 = the frame's height)", 0,
+                        MAX_INFERENCE_SIZE, DEFAULT_INFERENCE_SIZE, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_PALETTE,
+      g_param_spec_enum("palette", "Palette",
+                        "Colours of the infrared image on colour outputs (GRAY outputs: black-hot inverts, the "
+                        "others are white-hot); changeable while playing",
+                        gst_gncycleganir_palette_get_type(), DEFAULT_PALETTE, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_NUM_THREADS,
+      g_param_spec_uint("num-threads", "Threads", "CPU threads for inference (0 = every core)", 0, 1024,
+                        DEFAULT_NUM_THREADS, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_FRAMES_PROCESSED,
+      g_param_spec_uint64("frames-processed", "Frames processed", "Frames converted since the element started", 0,
+                          G_MAXUINT64, 0, statistic));
+  g_object_class_install_property(
+      gobject_class, PROP_MEAN_LATENCY,
+      g_param_spec_double("mean-latency", "Mean latency",
+                          "Mean time in milliseconds to convert a frame (upload, inference, palette, download)",
+                          0, G_MAXDOUBLE, 0, statistic));
+
+  gst_element_class_set_static_metadata(element_class, "GN-CycleGAN visible to infrared", "Filter/Effect/Video",
+                                        "Turns visible video into synthetic infrared video with a GN-CycleGAN "
+                                        "generator, on CUDA or the CPU",
+                                        "The gncycleganir authors");
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+
+  transform_class->start = GST_DEBUG_FUNCPTR(gst_gncycleganir_start);
+  transform_class->stop = GST_DEBUG_FUNCPTR(gst_gncycleganir_stop);
+  transform_class->transform_caps = GST_DEBUG_FUNCPTR(gst_gncycleganir_transform_caps);
+  transform_class->query = GST_DEBUG_FUNCPTR(gst_gncycleganir_query);
+  transform_class->passthrough_on_same_caps = FALSE;
+  filter_class->set_info = GST_DEBUG_FUNCPTR(gst_gncycleganir_set_info);
+  filter_class->transform_frame = GST_DEBUG_FUNCPTR(gst_gncycleganir_transform_frame);
+
+  gst_type_mark_as_plugin_api(gst_gncycleganir_precision_get_type(), GstPluginAPIFlags(0));
+  gst_type_mark_as_plugin_api(gst_gncycleganir_palette_get_type(), GstPluginAPIFlags(0));
+  GST_DEBUG_CATEGORY_INIT(gst_gncycleganir_debug, "gncycleganir", 0, "GN-CycleGAN visible to infrared");
+}
+
+static void gst_gncycleganir_init(GstGncycleganir *self) {
+  new (&self->palette) std::atomic<int>(DEFAULT_PALETTE);
+  new (&self->frames) std::atomic<guint64>(0);
+  new (&self->total_ms) std::atomic<double>(0);
+  new (&self->latency) std::atomic<GstClockTime>(0);
+  self->model = nullptr;
+  self->device = g_strdup(DEFAULT_DEVICE);
+  self->precision = DEFAULT_PRECISION;
+  self->inference_width = self->inference_height = DEFAULT_INFERENCE_SIZE;
+  self->num_threads = DEFAULT_NUM_THREADS;
+  self->streaming = nullptr;
+  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
+}
