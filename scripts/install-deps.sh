@@ -5,7 +5,7 @@
 #   scripts/install-deps.sh          build + tests
 #   scripts/install-deps.sh --fuzz   also clang and libFuzzer (scripts/fuzz.sh)
 #   scripts/install-deps.sh --venv   also python3-venv (scripts/python-env.sh)
-#   scripts/install-deps.sh --bench  also python3-torch (benchmarks/train_step.sh)
+#   scripts/install-deps.sh --bench  also python3-torch, python3-opencv (benchmarks/)
 set -euo pipefail
 
 packages=(
@@ -15,12 +15,15 @@ packages=(
   nlohmann-json3-dev
   libgtest-dev
   libopencv-dev libcli11-dev   # the trainer
+  # the element, its tests (gst-check) and pipelines/
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3-gst-1.0
 )
 for arg in "$@"; do
   case "$arg" in
     --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
     --venv) packages+=(python3 python3-venv) ;;
-    --bench) packages+=(python3 python3-torch) ;;
+    --bench) packages+=(python3 python3-torch python3-opencv) ;;
     *) echo "install-deps.sh: unknown option $arg (known: --fuzz, --venv, --bench)" >&2; exit 2 ;;
   esac
 done

@@ -60,7 +60,7 @@ if [ ! -f "$build/build.ninja" ]; then
   scripts/install-deps.sh
   meson setup "$build" -Dbuildtype=release >/dev/null
 fi
-ninja -C "$build" trainer/gncyclegan-train trainer/gncyclegan-eval >/dev/null
+ninja --quiet -C "$build" trainer/gncyclegan-train trainer/gncyclegan-eval
 train=$build/trainer/gncyclegan-train
 evaluate=$build/trainer/gncyclegan-eval
 

@@ -66,7 +66,7 @@ int main_or_throw(int argc, char **argv) {
   }
 
   if (export_command->parsed()) {
-    Metadata extra;
+    gncyclegan::Metadata extra;
     for (const auto &note : notes) extra[note.substr(0, note.find('='))] = note.substr(note.find('=') + 1);
     const std::string what = export_checkpoint(checkpoint, export_out, extra);
     std::fprintf(stderr, "wrote %s (%s)\n", export_out.c_str(), what.c_str());

@@ -1,0 +1,48 @@
+"""The element's job as a Python loop (Debian's python3-torch and
+python3-opencv): read a frame, preprocess, run the generator, postprocess,
+write the 8-bit infrared frame. The generator is the same architecture with
+random weights (speed does not depend on them).
+
+usage: python_loop.py VIDEO ARCHITECTURE NGF THREADS
+prints: frames/s (after the first two frames)
+"""
+import re
+import sys
+import time
+
+import cv2
+import numpy as np
+import torch
+
+from train_step import resnet_generator
+
+
+def main(video, architecture, ngf, threads):
+    torch.set_num_threads(int(threads))
+    cv2.setNumThreads(1)
+    blocks, cbam = re.fullmatch(r"resnet_(\d+)blocks(_cbam)?", architecture).groups()
+    generator = resnet_generator(3, 1, int(ngf), int(blocks), bool(cbam)).eval()
+    capture = cv2.VideoCapture(video)
+    output = None
+    arrivals = []
+    with torch.no_grad():
+        while True:
+            ok, bgr = capture.read()  # read
+            if not ok:
+                break
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)  # preprocess
+            x = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).float().div(127.5).sub(1)
+            h, w = x.shape[2:]
+            x = torch.nn.functional.pad(x, (0, -w % 4, 0, -h % 4), mode="replicate")
+            y = generator(x)[0, 0, :h, :w]  # forward
+            gray = ((y.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()  # postprocess
+            if output is None:
+                output = np.empty_like(gray)
+            output[...] = gray  # write
+            arrivals.append(time.monotonic())
+    steady = arrivals[2:]
+    print(f"{(len(steady) - 1) / (steady[-1] - steady[0]):.3f}")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

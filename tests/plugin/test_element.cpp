@@ -1,0 +1,429 @@
+// The gncycleganir element through GStreamer's own harness (GstHarness) and
+// real pipelines: its output against the model library's forward, every
+// format it negotiates, palettes, properties, state changes, errors on the
+// bus, latency, QoS and memory over many frames.
+#include <gtest/gtest.h>
+
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+
+#include "model/any_size.h"
+#include "model/pixels.h"
+#include "model/weights.h"
+#include "plugin/palette.h"
+#include "tests/support/test_support.h"
+
+namespace gncycleganir {
+namespace {
+
+namespace test = gncyclegan::test;
+
+class GstEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { gst_init(nullptr, nullptr); }
+};
+const auto *const gst_environment = ::testing::AddGlobalTestEnvironment(new GstEnvironment);
+
+// A small generator saved by the test: its forward is the reference.
+class Element : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    torch::manual_seed(7);
+    auto config = gncyclegan::GeneratorConfig::from_name("resnet_1blocks_cbam");
+    config.ngf = 4;
+    generator_ = gncyclegan::make_generator(config);
+    generator_->eval();
+    model_ = dir_.file("g.safetensors");
+    gncyclegan::save_generator(model_, *generator_);
+  }
+  void TearDown() override {
+    for (GstHarness *harness : harnesses_) gst_harness_teardown(harness);
+  }
+
+  GstHarness *harness(const std::string &properties, const std::string &in_caps, const std::string &out_caps) {
+    const std::string description = "gncycleganir num-threads=1 model=\"" + model_ + "\" " + properties;
+    GstHarness *h = gst_harness_new_parse(description.c_str());
+    harnesses_.push_back(h);
+    gst_harness_set_src_caps_str(h, in_caps.c_str());
+    gst_harness_set_sink_caps_str(h, out_caps.c_str());
+    return h;
+  }
+
+  // A frame of `caps` whose bytes are random (valid for every 8-bit format).
+  static GstBuffer *random_frame(const std::string &caps_text, unsigned seed) {
+    GstCaps *caps = gst_caps_from_string(caps_text.c_str());
+    GstVideoInfo info;
+    EXPECT_TRUE(gst_video_info_from_caps(&info, caps));
+    gst_caps_unref(caps);
+    GstBuffer *buffer = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
+    GstMapInfo map;
+    gst_buffer_map(buffer, &map, GST_MAP_WRITE);
+    std::mt19937 random(seed);
+    for (gsize i = 0; i < map.size; ++i) map.data[i] = static_cast<guint8>(random());
+    gst_buffer_unmap(buffer, &map);
+    gst_buffer_add_video_meta_full(buffer, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_INFO_FORMAT(&info),
+                                   GST_VIDEO_INFO_WIDTH(&info), GST_VIDEO_INFO_HEIGHT(&info),
+                                   GST_VIDEO_INFO_N_PLANES(&info), info.offset, info.stride);
+    return buffer;
+  }
+
+  // Pushes one frame and returns the output bytes of plane 0's rows, unpadded.
+  static std::vector<guint8> convert(GstHarness *h, const std::string &in_caps, unsigned seed = 1) {
+    EXPECT_EQ(gst_harness_push(h, random_frame(in_caps, seed)), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull(h);
+    EXPECT_NE(out, nullptr);
+    if (!out) return {};
+    GstCaps *caps = gst_pad_get_current_caps(h->sinkpad);
+    GstVideoInfo info;
+    gst_video_info_from_caps(&info, caps);
+    gst_caps_unref(caps);
+    GstVideoFrame frame;
+    EXPECT_TRUE(gst_video_frame_map(&frame, &info, out, GST_MAP_READ));
+    std::vector<guint8> bytes;
+    const int row_bytes = GST_VIDEO_FRAME_COMP_PSTRIDE(&frame, 0) * GST_VIDEO_FRAME_WIDTH(&frame);
+    for (int y = 0; y < GST_VIDEO_FRAME_HEIGHT(&frame); ++y) {
+      const guint8 *row = static_cast<const guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(&frame, 0)) +
+                          y * GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0);
+      bytes.insert(bytes.end(), row, row + row_bytes);
+    }
+    gst_video_frame_unmap(&frame);
+    gst_buffer_unref(out);
+    return bytes;
+  }
+
+  test::TemporaryDirectory dir_;
+  std::shared_ptr<gncyclegan::Generator> generator_;
+  std::string model_;
+  std::vector<GstHarness *> harnesses_;
+};
+
+const std::string kRgb = "video/x-raw,format=RGB,width=45,height=31,framerate=30/1";
+
+TEST_F(Element, GrayOutputEqualsTheModelLibrarysForward) {
+  GstHarness *h = harness("", kRgb, "video/x-raw,format=GRAY8");
+  const auto output = convert(h, kRgb, 3);
+
+  // The same frame, through the model library: RGB bytes (rows padded to 4).
+  GstBuffer *frame = random_frame(kRgb, 3);
+  GstMapInfo map;
+  gst_buffer_map(frame, &map, GST_MAP_READ);
+  const int stride = (45 * 3 + 3) / 4 * 4;
+  auto pixels = torch::from_blob(map.data, {31, stride}, torch::kUInt8).slice(1, 0, 45 * 3).reshape({31, 45, 3});
+  auto input = gncyclegan::pixels_to_model(pixels.permute({2, 0, 1}).unsqueeze(0).contiguous());
+  auto expected = gncyclegan::model_to_u8(gncyclegan::forward_any_size(*generator_, input))[0][0];
+  gst_buffer_unmap(frame, &map);
+  gst_buffer_unref(frame);
+
+  ASSERT_EQ(output.size(), size_t(45 * 31));
+  auto actual = torch::from_blob(const_cast<guint8 *>(output.data()), {31, 45}, torch::kUInt8);
+  const int worst = (actual.to(torch::kInt) - expected.to(torch::kInt)).abs().max().item<int>();
+  EXPECT_LE(worst, 1) << "gray levels apart";
+}
+
+TEST_F(Element, EverySinkFormatMeetsEverySourceFormatAtOddSizes) {
+  const std::vector<std::string> sink{"YUY2", "NV12", "I420", "RGB",  "BGR",  "RGBx", "BGRx",
+                                      "xRGB", "xBGR", "RGBA", "BGRA", "ARGB", "ABGR", "GRAY8"};
+  const std::vector<std::string> source{"BGRx", "RGBx", "BGRA", "RGBA", "RGB",
+                                        "I420", "NV12", "YUY2", "GRAY8", "GRAY16_LE"};
+  for (const auto &in : sink)
+    for (const auto &out : source) {
+      const std::string in_caps = "video/x-raw,format=" + in + ",width=33,height=25,framerate=25/1";
+      GstHarness *h = harness("", in_caps, "video/x-raw,format=" + out);
+      ASSERT_EQ(gst_harness_push(h, random_frame(in_caps, 1)), GST_FLOW_OK) << in << " -> " << out;
+      GstBuffer *buffer = gst_harness_pull(h);
+      ASSERT_NE(buffer, nullptr) << in << " -> " << out;
+      GstCaps *caps = gst_pad_get_current_caps(h->sinkpad);
+      GstVideoInfo info;
+      ASSERT_TRUE(gst_video_info_from_caps(&info, caps));
+      EXPECT_STREQ(gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&info)), out.c_str());
+      EXPECT_EQ(GST_VIDEO_INFO_WIDTH(&info), 33);
+      EXPECT_EQ(GST_VIDEO_INFO_HEIGHT(&info), 25);
+      EXPECT_EQ(GST_VIDEO_INFO_FPS_N(&info), 25);
+      EXPECT_GE(gst_buffer_get_size(buffer), GST_VIDEO_INFO_SIZE(&info)) << in << " -> " << out;
+      gst_caps_unref(caps);
+      gst_buffer_unref(buffer);
+      gst_harness_teardown(h);
+      harnesses_.pop_back();
+    }
+}
+
+TEST_F(Element, ColourPalettesGiveAGrayWhenWhiteHotAndRgbOtherwise) {
+  auto white = convert(harness("", kRgb, "video/x-raw,format=RGB"), kRgb);
+  for (size_t i = 0; i + 2 < white.size(); i += 3) {
+    ASSERT_EQ(white[i], white[i + 1]);
+    ASSERT_EQ(white[i], white[i + 2]);
+  }
+  auto ironbow = convert(harness("palette=ironbow", kRgb, "video/x-raw,format=RGB"), kRgb);
+  const auto table = palette_table(Palette::ironbow);
+  for (size_t i = 0; i + 2 < white.size(); i += 3)
+    for (int c = 0; c < 3; ++c) ASSERT_EQ(ironbow[i + c], table[white[i]][c].item<int>()) << "pixel " << i / 3;
+}
+
+TEST_F(Element, BlackHotIsWhiteHotInverted) {
+  for (const char *format : {"GRAY8", "RGB"}) {
+    const std::string out = std::string("video/x-raw,format=") + format;
+    auto white = convert(harness("", kRgb, out), kRgb);
+    auto black = convert(harness("palette=black-hot", kRgb, out), kRgb);
+    ASSERT_EQ(white.size(), black.size());
+    for (size_t i = 0; i < white.size(); ++i) ASSERT_EQ(black[i], 255 - white[i]) << format << " byte " << i;
+  }
+}
+
+TEST_F(Element, Gray16CarriesTheFullPrecisionIntensity) {
+  auto gray8 = convert(harness("", kRgb, "video/x-raw,format=GRAY8"), kRgb);
+  auto gray16 = convert(harness("", kRgb, "video/x-raw,format=GRAY16_LE"), kRgb);
+  ASSERT_EQ(gray16.size(), 2 * gray8.size());
+  for (size_t i = 0; i < gray8.size(); ++i) {
+    const int value = gray16[2 * i] | gray16[2 * i + 1] << 8;  // little-endian
+    ASSERT_NEAR(value / 257.0, gray8[i], 0.51) << "pixel " << i;
+  }
+}
+
+TEST_F(Element, PaletteEndsAreAsDocumented) {
+  const std::vector<std::pair<Palette, std::array<int, 6>>> ends{
+      {Palette::white_hot, {0, 0, 0, 255, 255, 255}}, {Palette::black_hot, {255, 255, 255, 0, 0, 0}},
+      {Palette::ironbow, {0, 0, 0, 255, 255, 255}},   {Palette::rainbow, {0, 0, 0, 255, 255, 255}},
+      {Palette::lava, {0, 0, 0, 255, 255, 255}},      {Palette::arctic, {0, 0, 0, 255, 255, 255}}};
+  for (const auto &[palette, rgb] : ends) {
+    const auto table = palette_table(palette);
+    for (int c = 0; c < 3; ++c) {
+      EXPECT_EQ(table[0][c].item<int>(), rgb[c]) << palette_name(palette);
+      EXPECT_EQ(table[255][c].item<int>(), rgb[3 + c]) << palette_name(palette);
+    }
+  }
+  // Ironbow's middle is warm: red dominates blue and green at level 160.
+  const auto middle = palette_table(Palette::ironbow)[160];
+  EXPECT_GT(middle[0].item<int>(), middle[1].item<int>());
+  EXPECT_GT(middle[0].item<int>(), middle[2].item<int>());
+  EXPECT_EQ(palette_from_name("lava"), Palette::lava);
+  EXPECT_FALSE(palette_from_name("purple").has_value());
+}
+
+TEST_F(Element, PropertiesRoundTripAndBadValuesAreRefused) {
+  GstElement *element = gst_element_factory_make("gncycleganir", nullptr);
+  ASSERT_NE(element, nullptr);
+  g_object_set(element, "model", "/some/file.safetensors", "device", "cuda:1", "inference-width", 320,
+               "inference-height", 240, "num-threads", 3, nullptr);
+  gst_util_set_object_arg(G_OBJECT(element), "palette", "lava");
+  gst_util_set_object_arg(G_OBJECT(element), "precision", "fp16");
+  gchar *model = nullptr, *device = nullptr;
+  guint width = 0, height = 0, threads = 0;
+  gint palette = -1, precision = -1;
+  g_object_get(element, "model", &model, "device", &device, "inference-width", &width, "inference-height", &height,
+               "num-threads", &threads, "palette", &palette, "precision", &precision, nullptr);
+  EXPECT_STREQ(model, "/some/file.safetensors");
+  EXPECT_STREQ(device, "cuda:1");
+  EXPECT_EQ(width, 320u);
+  EXPECT_EQ(height, 240u);
+  EXPECT_EQ(threads, 3u);
+  EXPECT_EQ(palette, int(Palette::lava));
+  EXPECT_EQ(precision, 1);
+  g_free(model);
+  g_free(device);
+
+  g_object_set(element, "device", "gpu", nullptr);  // refused with a warning
+  g_object_get(element, "device", &device, nullptr);
+  EXPECT_STREQ(device, "cuda:1");
+  g_free(device);
+  gst_util_set_object_arg(G_OBJECT(element), "palette", "purple");  // not a palette
+  g_object_get(element, "palette", &palette, nullptr);
+  EXPECT_EQ(palette, int(Palette::lava));
+
+  guint64 frames = 1;
+  gdouble latency = 1;
+  g_object_get(element, "frames-processed", &frames, "mean-latency", &latency, nullptr);
+  EXPECT_EQ(frames, 0u);
+  EXPECT_EQ(latency, 0.0);
+  gst_object_unref(element);
+}
+
+// A pipeline videotestsrc ! gncycleganir ! fakesink, run to its end; returns
+// the error message posted on the bus, or "" when it reached EOS.
+std::string run_pipeline(const std::string &description, GstElement **keep = nullptr) {
+  GError *error = nullptr;
+  GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
+  if (!pipeline) {
+    std::string message = error ? error->message : "cannot parse";
+    g_clear_error(&error);
+    return message;
+  }
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *message =
+      gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  std::string result = message ? "" : "timed out";
+  if (message && GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
+    gst_message_parse_error(message, &error, nullptr);
+    result = error->message;
+    g_clear_error(&error);
+  }
+  if (message) gst_message_unref(message);
+  gst_object_unref(bus);
+  if (keep) {
+    *keep = pipeline;
+    return result;
+  }
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return result;
+}
+
+TEST_F(Element, AMissingModelIsAnErrorOnTheBusNamingTheFile) {
+  const std::string error = run_pipeline(
+      "videotestsrc num-buffers=1 ! gncycleganir model=/nonexistent/model.safetensors ! fakesink");
+  EXPECT_NE(error.find("/nonexistent/model.safetensors"), std::string::npos) << error;
+  EXPECT_NE(error.find("does not exist"), std::string::npos) << error;
+}
+
+TEST_F(Element, ACorruptModelIsAnErrorOnTheBusNamingTheFile) {
+  std::ofstream(dir_.file("corrupt.safetensors")) << "\x10\x00\x00\x00\x00\x00\x00\x00{\"a\": broken";
+  const std::string error = run_pipeline("videotestsrc num-buffers=1 ! gncycleganir model=\"" +
+                                         dir_.file("corrupt.safetensors") + "\" ! fakesink");
+  EXPECT_NE(error.find("corrupt.safetensors"), std::string::npos) << error;
+}
+
+TEST_F(Element, AModelWithTheWrongChannelsIsRefused) {
+  auto reversed = gncyclegan::GeneratorConfig::from_name("resnet_1blocks", 2, 2, 4);
+  gncyclegan::save_generator(dir_.file("two.safetensors"), *gncyclegan::make_generator(reversed));
+  const std::string error = run_pipeline("videotestsrc num-buffers=1 ! gncycleganir model=\"" +
+                                         dir_.file("two.safetensors") + "\" ! fakesink");
+  EXPECT_NE(error.find("2->2-channel"), std::string::npos) << error;
+}
+
+TEST_F(Element, CudaWithoutCudaSaysWhy) {
+  const std::string error =
+      run_pipeline("videotestsrc num-buffers=1 ! gncycleganir device=cuda model=\"" + model_ + "\" ! fakesink");
+  if (error.empty()) GTEST_SKIP() << "a GPU is visible: device=cuda works here";
+  EXPECT_TRUE(error.find("no CUDA support") != std::string::npos || error.find("no GPU is visible") != std::string::npos)
+      << error;
+}
+
+TEST_F(Element, Fp16OnTheCpuIsRefused) {
+  const std::string error = run_pipeline("videotestsrc num-buffers=1 ! gncycleganir device=cpu precision=fp16 model=\"" +
+                                         model_ + "\" ! fakesink");
+  EXPECT_NE(error.find("fp16 runs on CUDA only"), std::string::npos) << error;
+}
+
+TEST_F(Element, TwentyStateCyclesFromNullToPlaying) {
+  GError *error = nullptr;
+  GstElement *pipeline = gst_parse_launch(
+      ("videotestsrc is-live=true ! video/x-raw,width=32,height=24 ! gncycleganir num-threads=1 model=\"" + model_ +
+       "\" ! fakesink")
+          .c_str(),
+      &error);
+  ASSERT_NE(pipeline, nullptr);
+  for (int cycle = 0; cycle < 20; ++cycle) {
+    ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE) << "cycle " << cycle;
+    ASSERT_EQ(gst_element_get_state(pipeline, nullptr, nullptr, 30 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+    ASSERT_EQ(gst_element_set_state(pipeline, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS) << "cycle " << cycle;
+  }
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  EXPECT_EQ(message, nullptr) << "an error was posted";
+  if (message) gst_message_unref(message);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+}
+
+TEST_F(Element, LatencyQueriesIncludeTheMeasuredProcessingTime) {
+  GstElement *pipeline = nullptr;
+  const std::string description = "videotestsrc is-live=true num-buffers=5 ! video/x-raw,width=64,height=48 ! "
+                                  "gncycleganir name=ir num-threads=1 model=\"" + model_ + "\" ! fakesink";
+  ASSERT_EQ(run_pipeline(description, &pipeline), "");
+  GstElement *element = gst_bin_get_by_name(GST_BIN(pipeline), "ir");
+  guint64 frames = 0;
+  gdouble mean_ms = 0;
+  g_object_get(element, "frames-processed", &frames, "mean-latency", &mean_ms, nullptr);
+  EXPECT_EQ(frames, 5u);
+  EXPECT_GT(mean_ms, 0.0);
+
+  GstQuery *query = gst_query_new_latency();
+  GstPad *src = gst_element_get_static_pad(element, "src");
+  ASSERT_TRUE(gst_pad_query(src, query));
+  gboolean live = FALSE;
+  GstClockTime min = 0, max = 0;
+  gst_query_parse_latency(query, &live, &min, &max);
+  EXPECT_TRUE(live);
+  // videotestsrc's own latency (a frame, 1/30 s) plus a positive processing time.
+  EXPECT_GT(min, GST_SECOND / 30);
+  gst_query_unref(query);
+  gst_object_unref(src);
+  gst_object_unref(element);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+}
+
+TEST_F(Element, LateFramesAreDroppedNotQueued) {
+  const std::string caps = "video/x-raw,format=RGB,width=32,height=24,framerate=30/1";
+  GstHarness *h = harness("", caps, "video/x-raw,format=GRAY8");
+  GstBuffer *first = random_frame(caps, 1);
+  GST_BUFFER_PTS(first) = 0;
+  GST_BUFFER_DURATION(first) = GST_SECOND / 30;
+  ASSERT_EQ(gst_harness_push(h, first), GST_FLOW_OK);
+  gst_buffer_unref(gst_harness_pull(h));
+  // The sink says it is a full second behind at 1 s: frames before 2 s are late.
+  gst_harness_push_upstream_event(h, gst_event_new_qos(GST_QOS_TYPE_UNDERFLOW, 0.5, GST_SECOND, GST_SECOND));
+  GstBuffer *late = random_frame(caps, 2);
+  GST_BUFFER_PTS(late) = GST_SECOND;
+  GST_BUFFER_DURATION(late) = GST_SECOND / 30;
+  gst_harness_push(h, late);
+  EXPECT_EQ(gst_harness_buffers_in_queue(h), 0u) << "a late frame was converted";
+  GstBuffer *on_time = random_frame(caps, 3);
+  GST_BUFFER_PTS(on_time) = 3 * GST_SECOND;
+  ASSERT_EQ(gst_harness_push(h, on_time), GST_FLOW_OK);
+  EXPECT_EQ(gst_harness_buffers_in_queue(h), 1u);
+}
+
+long resident_kib() {
+  std::ifstream status("/proc/self/statm");
+  long pages = 0, resident = 0;
+  status >> pages >> resident;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+TEST_F(Element, MemoryStaysFlatOverAThousandFrames) {
+  const std::string caps = "video/x-raw,format=I420,width=32,height=24,framerate=30/1";
+  GstHarness *h = harness("palette=ironbow", caps, "video/x-raw,format=BGRx");
+  auto push_pull = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      ASSERT_EQ(gst_harness_push(h, random_frame(caps, i)), GST_FLOW_OK);
+      gst_buffer_unref(gst_harness_pull(h));
+    }
+  };
+  push_pull(50);  // allocations settle
+  const long before = resident_kib();
+  push_pull(1000);
+  const long growth = resident_kib() - before;
+  EXPECT_LT(growth, 20 * 1024) << "resident memory grew by " << growth << " KiB";
+}
+
+TEST_F(Element, TheBundledDefaultModelLoadsWhenNoModelIsSet) {
+  GstHarness *h = gst_harness_new_parse("gncycleganir num-threads=1");
+  harnesses_.push_back(h);
+  gst_harness_set_src_caps_str(h, "video/x-raw,format=YUY2,width=64,height=48,framerate=30/1");
+  gst_harness_set_sink_caps_str(h, "video/x-raw,format=BGRx");
+  ASSERT_EQ(gst_harness_push(h, random_frame("video/x-raw,format=YUY2,width=64,height=48,framerate=30/1", 1)),
+            GST_FLOW_OK);
+  GstBuffer *out = gst_harness_pull(h);
+  ASSERT_NE(out, nullptr);
+  gst_buffer_unref(out);
+}
+
+TEST_F(Element, GstInspectDocumentsTheElement) {
+  const auto result = test::run_command("gst-inspect-1.0 gncycleganir", dir_.file("inspect.txt"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  for (const char *text : {"Filter/Effect/Video", "model", "device", "precision", "inference-width",
+                           "inference-height", "palette", "ironbow", "num-threads", "frames-processed",
+                           "mean-latency", "GRAY16_LE", "YUY2"})
+    EXPECT_NE(result.output.find(text), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace gncycleganir
