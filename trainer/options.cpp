@@ -118,6 +118,12 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
                  "Continue the run in this directory from its latest checkpoint (its options are reused; "
                  "--max-steps, --epochs-decay... given here override)")
       ->group(run);
+  app.add_option("--init-generator", o.init_generator,
+                 "Start the visible->infrared generator from this weights file instead of random weights "
+                 "(fine-tuning, e.g. from models/gncyclegan-compact.safetensors); it must have the --generator "
+                 "architecture and --ngf")
+      ->check(CLI::ExistingFile)
+      ->group(run);
   app.add_option("--export", o.export_path,
                  "Also write the visible->infrared generator here at the end (always written to OUT/generator.safetensors)")
       ->group(run);
@@ -150,11 +156,11 @@ std::string to_string(Scale scale) { return name_of(kScales, scale); }
 
 NLOHMANN_JSON_SERIALIZE_ENUM(GanLoss, {{GanLoss::vanilla, "vanilla"}, {GanLoss::lsgan, "lsgan"}, {GanLoss::hinge, "hinge"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(Scale, {{Scale::resize, "resize"}, {Scale::native, "native"}})
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TrainOptions, visible_dir, infrared_dir, load_size, crop_size, flip, scale, workers,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, load_size, crop_size, flip, scale, workers,
                                    paired_weight, generator, ngf, ndf, gradient_normalization, discriminator_norm,
                                    gan_loss, lambda_cycle, lambda_identity, d_steps, lr, beta1, beta2, epochs,
                                    epochs_decay, batch_size, pool_size, max_steps, device, threads, seed, out_dir,
-                                   resume_dir, export_path, save_every, log_every, samples)
+                                   resume_dir, init_generator, export_path, save_every, log_every, samples)
 
 nlohmann::json to_json(const TrainOptions &options) { return options; }
 TrainOptions options_from_json(const nlohmann::json &json) { return json.get<TrainOptions>(); }

@@ -52,6 +52,7 @@ struct TrainOptions {
   uint64_t seed = 0;
   std::string out_dir;
   std::string resume_dir;
+  std::string init_generator;  // start G_A from these weights (fine-tuning)
   std::string export_path;
   int save_every = 5;  // epochs
   int log_every = 30;  // seconds between plain progress lines

@@ -84,6 +84,19 @@ void prepare_out_dir(const TrainOptions &options) {
                              ", or choose another --out");
 }
 
+// Copies a weights file's generator into `generator`, which must be of the same
+// architecture (fine-tuning).
+void start_from(Generator &generator, const std::string &path) {
+  const auto loaded = load_generator(path);
+  const auto &have = generator.config(), &given = loaded.generator->config();
+  if (given.architecture() != have.architecture() || given.ngf != have.ngf ||
+      given.in_channels != have.in_channels || given.out_channels != have.out_channels)
+    throw WeightsError("--init-generator " + path + " holds a " + given.architecture() + " (ngf " +
+                       std::to_string(given.ngf) + "), but this run trains a " + have.architecture() + " (ngf " +
+                       std::to_string(have.ngf) + "): set --generator and --ngf to match");
+  load_module_tensors(generator, module_tensors(*loaded.generator), "--init-generator " + path);
+}
+
 }  // namespace
 
 int run_training(const TrainOptions &options) {
@@ -110,6 +123,9 @@ int run_training(const TrainOptions &options) {
     const std::string checkpoint = latest_checkpoint(options.resume_dir);
     position = load_checkpoint(checkpoint, model);
     std::fprintf(stderr, "resuming %s at step %lld\n", checkpoint.c_str(), static_cast<long long>(position.step));
+  } else if (!options.init_generator.empty()) {
+    start_from(model.G_A(), options.init_generator);
+    std::fprintf(stderr, "G_A starts from %s\n", options.init_generator.c_str());
   }
 
   nlohmann::json config{

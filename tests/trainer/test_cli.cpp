@@ -54,7 +54,7 @@ TEST_F(TrainCli, HelpDocumentsTheOptionsWithTheirDefaults) {
                            "--lambda-identity FLOAT:NONNEGATIVE=0.5", "--d-steps INT:INT in [1 - 100]=1",
                            "--lr FLOAT:POSITIVE=0.0002", "--epochs INT:INT in [0 - 100000]=100", "--epochs-decay",
                            "--batch-size", "--device TEXT=auto", "--seed", "--max-steps", "--out", "--resume",
-                           "--export", "--paired-weight", "--scale", "export"})
+                           "--export", "--paired-weight", "--scale", "--init-generator", "export"})
     EXPECT_NE(help.output.find(text), std::string::npos) << text;
 }
 
@@ -191,6 +191,23 @@ TEST_F(TrainCli, ExportAddsMetadataGivenOnTheCommandLine) {
   Result bad = run("export --checkpoint '" + out + "' --out '" + dir_.file("h.safetensors") + "' --metadata oops");
   EXPECT_EQ(bad.status, 2) << bad.output;
   EXPECT_NE(bad.output.find("expected KEY=VALUE"), std::string::npos) << bad.output;
+}
+
+TEST_F(TrainCli, InitGeneratorStartsFromGivenWeights) {
+  ASSERT_EQ(run(data_args(dir_.file("first")) + " --max-steps 2").status, 0);
+  const std::string start = dir_.file("first/generator.safetensors");
+  // A learning rate so small that one step leaves the weights where they started.
+  Result tuned = run(data_args(dir_.file("second")) + " --max-steps 1 --lr 1e-12 --init-generator '" + start + "'");
+  ASSERT_EQ(tuned.status, 0) << tuned.output;
+  EXPECT_NE(tuned.output.find("G_A starts from"), std::string::npos) << tuned.output;
+  auto before = load_generator(start).generator, after = load_generator(dir_.file("second/generator.safetensors")).generator;
+  const auto tuned_parameters = after->named_parameters();  // (BatchNorm statistics do move in a step)
+  for (const auto &parameter : before->named_parameters())
+    EXPECT_TRUE(torch::allclose(parameter.value(), tuned_parameters[parameter.key()], 1e-5, 1e-6)) << parameter.key();
+
+  std::string wider = data_args(dir_.file("third"));
+  wider.replace(wider.find("--ngf 4"), 7, "--ngf 8");
+  EXPECT_FAILS_WITH(run(wider + " --max-steps 1 --init-generator '" + start + "'"), "set --generator and --ngf to match");
 }
 
 }  // namespace
