@@ -11,7 +11,7 @@ scripts/install-deps.sh
 
 build=${BUILD_DIR:-build}
 [ -f "$build/build.ninja" ] || meson setup "$build" -Dbuildtype=release >/dev/null
-ninja --quiet -C "$build"
+ninja --quiet -C "$build" plugin/libgstgncycleganir.so
 export GST_PLUGIN_PATH=$PWD/$build/plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}
 
 out=${1:-$build/demo}

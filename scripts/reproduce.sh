@@ -26,6 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+invocation="scripts/reproduce.sh $*"
 budget=cpu data=../shared/data/roadscene out="" table="" device=auto threads=0 build=build
 usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -110,7 +111,7 @@ training_device=$(sed -n 's/^training .* on \(.*\): .*/\1/p' "$dir/train.log" 2>
 cat >"$table" <<EOF
 # GN-CycleGAN, Tables 2 and 3 (FLIR) reproduced on RoadScene
 
-\`scripts/reproduce.sh --budget $budget\` — $(date -u +%Y-%m-%d), $(nproc) CPU cores$( [ -n "$training_device" ] && echo ", trained on $training_device").
+\`$invocation\` — $(date -u +%Y-%m-%d), $(nproc) CPU cores$( [ -n "$training_device" ] && echo ", trained on $training_device").
 
 Budget \`$budget\` for every arm: \`${budget_args[*]}\`, batch 1, seed 0, unpaired,
 random crops at the images' native scale (\`--scale native\`); adversarial log loss, λ_cycle 10, identity 0.5, lr 2e-4 then linear

@@ -46,10 +46,17 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
 
 std::string export_checkpoint(const std::string &checkpoint_or_run, const std::string &path,
                               const Metadata &extra) {
+  if (fs::is_regular_file(checkpoint_or_run)) {  // a weights file: copy it, metadata and all, adding `extra`
+    auto weights = load_generator(checkpoint_or_run);
+    Metadata metadata = weights.metadata;
+    for (const auto &[key, value] : extra) metadata[key] = value;
+    save_generator(path, *weights.generator, metadata);
+    return weights.generator->config().architecture() + " from " + checkpoint_or_run;
+  }
   std::string checkpoint = checkpoint_or_run;
   if (fs::exists(fs::path(checkpoint_or_run) / "checkpoints")) checkpoint = latest_checkpoint(checkpoint_or_run);
   if (!fs::exists(fs::path(checkpoint) / "G_A.safetensors"))
-    throw CheckpointError(checkpoint_or_run + " is neither a checkpoint directory nor a run directory");
+    throw CheckpointError(checkpoint_or_run + " is neither a checkpoint directory, a run directory nor a weights file");
   auto generator = load_generator((fs::path(checkpoint) / "G_A.safetensors").string());
 
   // The run's options and the checkpoint's step, when the run directory is there.

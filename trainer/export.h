@@ -22,7 +22,8 @@ struct RunFacts {
 Metadata provenance(const TrainOptions &options, const RunFacts &facts);
 
 // `gncyclegan-train export`: the G_A of a checkpoint (a checkpoint directory,
-// or a run directory for its latest one) to `path`. Returns what was written,
+// or a run directory for its latest one) to `path`; given a generator weights
+// file instead, a copy of it with `extra` added to its metadata. Returns what was written,
 // for the message. `extra` (a model's name, its test scores) is stored beside
 // the provenance and overrides keys of the same name, except the
 // configuration's.

@@ -46,7 +46,10 @@ int main_or_throw(int argc, char **argv) {
   std::string checkpoint, export_out;
   auto *export_command =
       app.add_subcommand("export", "Write the visible->infrared generator of a checkpoint as a weights file");
-  export_command->add_option("--checkpoint", checkpoint, "A checkpoint directory, or a run directory (its latest)")
+  export_command
+      ->add_option("--checkpoint", checkpoint,
+                   "A checkpoint directory, a run directory (its latest), or a generator weights file (copied, "
+                   "with --metadata added)")
       ->required();
   export_command->add_option("--out", export_out, "The weights file to write")->required();
   std::vector<std::string> notes;

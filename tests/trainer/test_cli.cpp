@@ -173,7 +173,7 @@ TEST_F(TrainCli, AFullDiskStopsTheRunWithoutCorruptingIt) {
 
 TEST_F(TrainCli, ExportOfSomethingElseIsAClearError) {
   EXPECT_FAILS_WITH(run("export --checkpoint '" + dir_.file("data") + "' --out '" + dir_.file("g.safetensors") + "'"),
-                    "neither a checkpoint directory nor a run directory");
+                    "neither a checkpoint directory, a run directory nor a weights file");
 }
 
 TEST_F(TrainCli, ExportAddsMetadataGivenOnTheCommandLine) {
@@ -187,6 +187,13 @@ TEST_F(TrainCli, ExportAddsMetadataGivenOnTheCommandLine) {
   EXPECT_EQ(metadata.at("test_ssim"), "0.5 (20 pairs)");
   EXPECT_EQ(metadata.at("steps"), "7") << "given keys override the provenance";
   EXPECT_EQ(metadata.at("architecture"), "resnet_1blocks_cbam");
+
+  Result restamped = run("export --checkpoint '" + dir_.file("g.safetensors") + "' --out '" + dir_.file("h.safetensors") +
+                         "' --metadata test_ssim=0.6");
+  ASSERT_EQ(restamped.status, 0) << restamped.output;
+  const auto copied = load_generator(dir_.file("h.safetensors")).metadata;
+  EXPECT_EQ(copied.at("test_ssim"), "0.6");
+  EXPECT_EQ(copied.at("name"), "compact") << "a weights file keeps its metadata";
 
   Result bad = run("export --checkpoint '" + out + "' --out '" + dir_.file("h.safetensors") + "' --metadata oops");
   EXPECT_EQ(bad.status, 2) << bad.output;
