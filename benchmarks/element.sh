@@ -4,9 +4,11 @@
 # paper-size model (resnet_9blocks_cbam, ngf 64; random weights, since speed
 # does not depend on them):
 #   (a) the raw LibTorch forward (bench-forward), median ms/frame;
-#   (b) filesrc ! decodebin ! gncycleganir ! fakesink sync=false: frames/s and
-#       the element's mean per-frame latency (its mean-latency property);
-#   (c) the same job as a Python loop (python3-torch + python3-opencv).
+#   (b) filesrc ! decodebin ! gncycleganir ! fakesink sync=false: frames/s (from
+#       the median time between frames) and the element's mean per-frame
+#       latency (its mean-latency property);
+#   (c) the same job as a Python loop (python3-torch + python3-opencv), frames/s
+#       likewise.
 # Every part decodes the same MJPEG clip and writes 8-bit gray.
 #
 #   benchmarks/element.sh [FRAMES] [THREADS]     defaults 20 and 2 (full model: FRAMES / 5)

@@ -4,8 +4,9 @@ and discards the result as fast as it comes:
     filesrc ! decodebin ! gncycleganir ! GRAY8 ! fakesink sync=false
 
 usage: element_throughput.py VIDEO MODEL THREADS
-prints: frames/s (after the first two frames) and the element's mean-latency in ms
+prints: frames/s (from the median time between frames, after the first two) and the element's mean-latency in ms
 """
+import statistics
 import sys
 import time
 
@@ -30,8 +31,8 @@ def main(video, model, threads):
         sys.exit(f"element_throughput.py: {message.parse_error()[0].message}")
     latency = pipeline.get_by_name("ir").get_property("mean-latency")
     pipeline.set_state(Gst.State.NULL)
-    steady = arrivals[2:]
-    print(f"{(len(steady) - 1) / (steady[-1] - steady[0]):.3f} {latency:.1f}")
+    gaps = [later - earlier for earlier, later in zip(arrivals[2:], arrivals[3:])]
+    print(f"{1 / statistics.median(gaps):.3f} {latency:.1f}")
 
 
 if __name__ == "__main__":

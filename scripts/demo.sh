@@ -14,7 +14,7 @@ build=${BUILD_DIR:-build}
 ninja --quiet -C "$build" plugin/libgstgncycleganir.so
 export GST_PLUGIN_PATH=$PWD/$build/plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}
 
-out=${1:-$build/demo}
+out=$(realpath -m "${1:-$build/demo}")
 mkdir -p "$out"
 visible=$out/visible.webm infrared=$out/infrared.webm side=$out/side-by-side.png
 width=320 height=240
