@@ -23,6 +23,14 @@ int64_t plane_bytes(const GstVideoFrame *frame, int plane) {
   return bytes;
 }
 
+// A pinned host buffer of `bytes` for plane `p`, kept in `staging` and grown as needed.
+torch::Tensor pinned_buffer(std::vector<torch::Tensor> &staging, size_t p, int64_t bytes) {
+  if (staging.size() <= p) staging.resize(p + 1);
+  if (!staging[p].defined() || staging[p].numel() < bytes)
+    staging[p] = torch::empty({bytes}, torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(true));
+  return staging[p].narrow(0, 0, bytes);
+}
+
 // The frame's planes as flat uint8 tensors: views of the mapped memory on the
 // CPU; device copies (through pinned staging buffers) on CUDA.
 std::vector<torch::Tensor> planes_on(const GstVideoFrame *frame, const c10::Device &device,
@@ -34,10 +42,7 @@ std::vector<torch::Tensor> planes_on(const GstVideoFrame *frame, const c10::Devi
       planes.push_back(host);
       continue;
     }
-    if (staging.size() <= p) staging.resize(p + 1);
-    if (!staging[p].defined() || staging[p].numel() < host.numel())
-      staging[p] = torch::empty({host.numel()}, torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(true));
-    auto pinned = staging[p].narrow(0, 0, host.numel());
+    auto pinned = pinned_buffer(staging, p, host.numel());
     pinned.copy_(host);
     planes.push_back(pinned.to(device, /*non_blocking=*/true));
   }
@@ -137,27 +142,28 @@ void model_to_frame(const torch::Tensor &infrared, Palette palette, const torch:
       auto gray = levels.to(torch::kUInt8);
       component(planes, frame, 0).copy_(palette == Palette::black_hot ? 255 - gray : gray);
     } else {
-      const auto colours = table.index_select(0, levels.flatten()).view({levels.size(0), levels.size(1), 3});
       if (GST_VIDEO_INFO_IS_RGB(&info)) {
+        const auto colours = table.index_select(0, levels.flatten()).view({levels.size(0), levels.size(1), 3});
         for (int c : {GST_VIDEO_COMP_R, GST_VIDEO_COMP_G, GST_VIDEO_COMP_B})
           component(planes, frame, c).copy_(colours.select(2, c));
         if (GST_VIDEO_INFO_HAS_ALPHA(&info)) component(planes, frame, GST_VIDEO_COMP_A).fill_(255);
-      } else {  // YUV: the palette's colours in the frame's matrix and range
+      } else {  // YUV: the palette's 256 colours in the frame's matrix and range, then looked up
         const auto k = coefficients(info);
-        auto rgb = colours.to(torch::kFloat32).div(255.0);
-        auto r = rgb.select(2, 0), g = rgb.select(2, 1), b = rgb.select(2, 2);
+        auto rgb = table.to(torch::kFloat32).div(255.0);
+        auto r = rgb.select(1, 0), g = rgb.select(1, 1), b = rgb.select(1, 2);
         auto y = k.Kr * r + (1 - k.Kr - k.Kb) * g + k.Kb * b;
         auto u = (b - y) / (2 * (1 - k.Kb)), v = (r - y) / (2 * (1 - k.Kr));
         const double y_scale = k.full_range ? 255 : 219, y_offset = k.full_range ? 0 : 16,
                      c_scale = k.full_range ? 255 : 224;
-        component(planes, frame, GST_VIDEO_COMP_Y).copy_((y * y_scale + y_offset).round().clamp(0, 255));
-        for (auto [c, chroma] : {std::pair{GST_VIDEO_COMP_U, u}, std::pair{GST_VIDEO_COMP_V, v}}) {
-          auto target = component(planes, frame, c);
-          // Subsampled chroma: the sample at each block's top-left pixel.
-          const auto *finfo = info.finfo;
-          auto sampled = chroma.slice(0, 0, chroma.size(0), 1 << GST_VIDEO_FORMAT_INFO_H_SUB(finfo, c))
-                             .slice(1, 0, chroma.size(1), 1 << GST_VIDEO_FORMAT_INFO_W_SUB(finfo, c));
-          target.copy_((sampled * c_scale + 128).round().clamp(0, 255));
+        auto to_u8 = [](const torch::Tensor &t) { return t.round().clamp(0, 255).to(torch::kUInt8); };
+        const auto *finfo = info.finfo;
+        for (auto [c, lookup] : {std::pair{GST_VIDEO_COMP_Y, to_u8(y * y_scale + y_offset)},
+                                 std::pair{GST_VIDEO_COMP_U, to_u8(u * c_scale + 128)},
+                                 std::pair{GST_VIDEO_COMP_V, to_u8(v * c_scale + 128)}}) {
+          // Subsampled components take the level at each block's top-left pixel.
+          auto sampled = levels.slice(0, 0, levels.size(0), 1 << GST_VIDEO_FORMAT_INFO_H_SUB(finfo, c))
+                             .slice(1, 0, levels.size(1), 1 << GST_VIDEO_FORMAT_INFO_W_SUB(finfo, c));
+          component(planes, frame, c).copy_(lookup.index_select(0, sampled.flatten()).view(sampled.sizes()));
         }
       }
     }
@@ -165,10 +171,7 @@ void model_to_frame(const torch::Tensor &infrared, Palette palette, const torch:
 
   if (!device.is_cpu()) {
     for (guint p = 0; p < planes.size(); ++p) {
-      if (staging.size() <= p) staging.resize(p + 1);
-      if (!staging[p].defined() || staging[p].numel() < planes[p].numel())
-        staging[p] = torch::empty({planes[p].numel()}, torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(true));
-      auto pinned = staging[p].narrow(0, 0, planes[p].numel());
+      auto pinned = pinned_buffer(staging, p, planes[p].numel());
       pinned.copy_(planes[p]);  // waits for the work on the current stream
       std::memcpy(GST_VIDEO_FRAME_PLANE_DATA(frame, p), pinned.data_ptr(), size_t(planes[p].numel()));
     }
