@@ -1,13 +1,15 @@
 """The element's job as a Python loop (Debian's python3-torch and
 python3-opencv): read a frame, preprocess, run the generator, postprocess,
-write the 8-bit infrared frame. The generator is the same architecture with
-random weights (speed does not depend on them).
+write the 8-bit infrared frame, with the same weights file as the element
+(read here without the safetensors package, which Debian 12 lacks).
 
-usage: python_loop.py VIDEO ARCHITECTURE NGF THREADS
+usage: python_loop.py VIDEO MODEL THREADS
 prints: frames/s (from the median time between frames, after the first two)
 """
+import json
 import re
 import statistics
+import struct
 import sys
 import time
 
@@ -18,11 +20,30 @@ import torch
 from train_step import resnet_generator
 
 
-def main(video, architecture, ngf, threads):
+def load_generator(path):
+    """A ResNet generator with the architecture and weights of a gncyclegan-train weights file."""
+    with open(path, "rb") as file:
+        header = json.loads(file.read(struct.unpack("<Q", file.read(8))[0]))
+        data = file.read()
+    metadata = header.pop("__metadata__")
+    blocks, cbam = re.fullmatch(r"resnet_(\d+)blocks(_cbam)?", metadata["architecture"]).groups()
+    generator = resnet_generator(int(metadata["in_channels"]), int(metadata["out_channels"]), int(metadata["ngf"]),
+                                 int(blocks), bool(cbam))
+    state = {}
+    for name, entry in header.items():
+        begin, end = entry["data_offsets"]
+        assert entry["dtype"] == "F32", f"{name}: {entry['dtype']}"
+        state[name.removeprefix("model.")] = torch.frombuffer(bytearray(data[begin:end]), dtype=torch.float32).view(
+            entry["shape"])
+    missing, unexpected = generator.load_state_dict(state, strict=False)
+    assert not unexpected and all(key.endswith("num_batches_tracked") for key in missing), (missing, unexpected)
+    return generator.eval()
+
+
+def main(video, model, threads):
     torch.set_num_threads(int(threads))
     cv2.setNumThreads(1)
-    blocks, cbam = re.fullmatch(r"resnet_(\d+)blocks(_cbam)?", architecture).groups()
-    generator = resnet_generator(3, 1, int(ngf), int(blocks), bool(cbam)).eval()
+    generator = load_generator(model)
     capture = cv2.VideoCapture(video)
     output = None
     arrivals = []

@@ -5,6 +5,7 @@
 
 #include "model/gradient_normalization.h"
 #include "trainer/gan_loss.h"
+#include "trainer/ssim_loss.h"
 
 namespace gncyclegan::train {
 namespace {
@@ -111,8 +112,9 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
     losses.idt_A = loss_idt_A.item<double>();
     losses.idt_B = loss_idt_B.item<double>();
   }
-  if (options_.paired_weight > 0) {
-    auto loss_paired = (at::l1_loss(fake_B, real_B) + at::l1_loss(fake_A, real_A)) * options_.paired_weight;
+  if (options_.paired()) {
+    auto loss_paired = (at::l1_loss(fake_B, real_B) + at::l1_loss(fake_A, real_A)) * options_.paired_weight +
+                       (2 - ssim(fake_B, real_B) - ssim(fake_A, real_A)) * options_.paired_ssim_weight;
     loss = loss + loss_paired;
     losses.paired = loss_paired.item<double>();
   }

@@ -87,14 +87,15 @@ TrainingData::TrainingData(const TrainOptions &options) : options_(options) {
   visible_ = scan_folder(options.visible_dir, Domain::visible, "--visible");
   infrared_ = scan_folder(options.infrared_dir, Domain::infrared, "--infrared");
 
-  if (options.paired_weight > 0) {
+  if (options.paired()) {
     const ImagePairs matched = pair_by_name(visible_, infrared_);
     if (!matched.unmatched.empty())
-      throw DataError("--paired-weight pairs images by file name, and " + std::to_string(matched.unmatched.size()) +
+      throw DataError("paired training (--paired-weight, --paired-ssim-weight) pairs images by file name, and " +
+                      std::to_string(matched.unmatched.size()) +
                       " have no partner: " + joined(matched.unmatched));
     for (const auto &[v, i] : matched.pairs)
       if (visible_.sizes[v] != infrared_.sizes[i])
-        throw DataError("--paired-weight needs aligned pairs, but " + visible_.paths[v] + " and " +
+        throw DataError("paired training needs aligned pairs, but " + visible_.paths[v] + " and " +
                         infrared_.paths[i] + " differ in size");
     pairs_ = matched.pairs;
   }

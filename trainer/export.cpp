@@ -35,6 +35,7 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
           {"lambda_cycle", decimal(o.lambda_cycle)},
           {"lambda_identity", decimal(o.lambda_identity)},
           {"paired_weight", decimal(o.paired_weight)},
+          {"paired_ssim_weight", decimal(o.paired_ssim_weight)},
           {"d_steps", std::to_string(o.d_steps)},
           {"discriminator_norm", o.discriminator_norm},
           {"scale", to_string(o.scale)},

@@ -56,6 +56,11 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
                  "aligned pairs with matching file names; 0 = the paper's unpaired training")
       ->check(CLI::NonNegativeNumber)
       ->group(data);
+  app.add_option("--paired-ssim-weight", o.paired_ssim_weight,
+                 "Weight of a (1 - SSIM) loss between G_A(visible) and its aligned infrared image (and back), SSIM "
+                 "as gncyclegan-eval scores it; pairs images like --paired-weight; 0 = off")
+      ->check(CLI::NonNegativeNumber)
+      ->group(data);
 
   auto *model = "Model";
   app.add_option("--generator", o.generator,
@@ -157,7 +162,7 @@ std::string to_string(Scale scale) { return name_of(kScales, scale); }
 NLOHMANN_JSON_SERIALIZE_ENUM(GanLoss, {{GanLoss::vanilla, "vanilla"}, {GanLoss::lsgan, "lsgan"}, {GanLoss::hinge, "hinge"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(Scale, {{Scale::resize, "resize"}, {Scale::native, "native"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, load_size, crop_size, flip, scale, workers,
-                                   paired_weight, generator, ngf, ndf, gradient_normalization, discriminator_norm,
+                                   paired_weight, paired_ssim_weight, generator, ngf, ndf, gradient_normalization, discriminator_norm,
                                    gan_loss, lambda_cycle, lambda_identity, d_steps, lr, beta1, beta2, epochs,
                                    epochs_decay, batch_size, pool_size, max_steps, device, threads, seed, out_dir,
                                    resume_dir, init_generator, export_path, save_every, log_every, samples)

@@ -25,7 +25,8 @@ struct TrainOptions {
   bool flip = true;
   Scale scale = Scale::resize;
   int workers = 2;
-  double paired_weight = 0.0;
+  double paired_weight = 0.0;       // L1 on aligned pairs
+  double paired_ssim_weight = 0.0;  // 1 - SSIM on aligned pairs
   // model
   std::string generator = "resnet_9blocks_cbam";
   int ngf = 64;
@@ -57,6 +58,9 @@ struct TrainOptions {
   int save_every = 5;  // epochs
   int log_every = 30;  // seconds between plain progress lines
   int samples = 4;     // rows in the sample grids
+
+  // Whether any loss compares aligned pairs, so images are paired by name.
+  bool paired() const { return paired_weight > 0 || paired_ssim_weight > 0; }
 };
 
 // Registers every training option on `app`, bound to `options`.
