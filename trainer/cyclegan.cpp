@@ -113,8 +113,11 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
     losses.idt_B = loss_idt_B.item<double>();
   }
   if (options_.paired()) {
-    auto loss_paired = (at::l1_loss(fake_B, real_B) + at::l1_loss(fake_A, real_A)) * options_.paired_weight +
-                       (2 - ssim(fake_B, real_B) - ssim(fake_A, real_A)) * options_.paired_ssim_weight;
+    auto loss_paired = torch::zeros({}, loss.options());
+    if (options_.paired_weight > 0)
+      loss_paired = loss_paired + (at::l1_loss(fake_B, real_B) + at::l1_loss(fake_A, real_A)) * options_.paired_weight;
+    if (options_.paired_ssim_weight > 0)
+      loss_paired = loss_paired + (2 - ssim(fake_B, real_B) - ssim(fake_A, real_A)) * options_.paired_ssim_weight;
     loss = loss + loss_paired;
     losses.paired = loss_paired.item<double>();
   }

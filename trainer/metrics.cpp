@@ -17,15 +17,11 @@ void check_pair(const cv::Mat &a, const cv::Mat &b, const char *metric) {
   if (a.empty()) throw std::invalid_argument(std::string(metric) + ": the images are empty");
 }
 
-// MATLAB's window: radius ceil(3 sigma) = 5 for sigma 1.5.
-constexpr double kSigma = 1.5;
-constexpr int kRadius = 5;
-
 // The 1-D factor of the separable window, normalised so the 2-D window sums to 1.
 std::vector<double> gaussian_taps() {
-  std::vector<double> taps(2 * kRadius + 1);
+  std::vector<double> taps(2 * kSsimRadius + 1);
   double sum = 0;
-  for (int k = -kRadius; k <= kRadius; ++k) sum += taps[k + kRadius] = std::exp(-k * k / (2 * kSigma * kSigma));
+  for (int k = -kSsimRadius; k <= kSsimRadius; ++k) sum += taps[k + kSsimRadius] = std::exp(-k * k / (2 * kSsimSigma * kSsimSigma));
   for (double &tap : taps) tap /= sum;
   return taps;
 }
@@ -38,15 +34,15 @@ std::vector<double> gaussian_filter(const std::vector<double> &image, int rows, 
   for (int i = 0; i < rows; ++i)
     for (int j = 0; j < cols; ++j) {
       double sum = 0;
-      for (int k = -kRadius; k <= kRadius; ++k)
-        sum += taps[k + kRadius] * image[i * cols + std::clamp(j + k, 0, cols - 1)];
+      for (int k = -kSsimRadius; k <= kSsimRadius; ++k)
+        sum += taps[k + kSsimRadius] * image[i * cols + std::clamp(j + k, 0, cols - 1)];
       horizontal[i * cols + j] = sum;
     }
   for (int i = 0; i < rows; ++i)
     for (int j = 0; j < cols; ++j) {
       double sum = 0;
-      for (int k = -kRadius; k <= kRadius; ++k)
-        sum += taps[k + kRadius] * horizontal[std::clamp(i + k, 0, rows - 1) * cols + j];
+      for (int k = -kSsimRadius; k <= kSsimRadius; ++k)
+        sum += taps[k + kSsimRadius] * horizontal[std::clamp(i + k, 0, rows - 1) * cols + j];
       out[i * cols + j] = sum;
     }
   return out;
@@ -93,7 +89,7 @@ double ssim(const cv::Mat &a, const cv::Mat &b) {
   const auto e_xx = gaussian_filter(xx, rows, cols), e_yy = gaussian_filter(yy, rows, cols),
              e_xy = gaussian_filter(xy, rows, cols);
 
-  constexpr double C1 = (0.01 * 255) * (0.01 * 255), C2 = (0.03 * 255) * (0.03 * 255);
+  constexpr double C1 = (kSsimK1 * 255) * (kSsimK1 * 255), C2 = (kSsimK2 * 255) * (kSsimK2 * 255);
   double sum = 0;
   for (size_t k = 0; k < x.size(); ++k) {
     const double mx2 = mu_x[k] * mu_x[k], my2 = mu_y[k] * mu_y[k], mxy = mu_x[k] * mu_y[k];

@@ -17,4 +17,11 @@ double psnr(const cv::Mat &a, const cv::Mat &b);
 // scikit-image's defaults (7x7 uniform window, cropped borders) differ.
 double ssim(const cv::Mat &a, const cv::Mat &b);
 
+// MATLAB's SSIM constants, shared with the training loss (trainer/ssim_loss.h):
+// the window's sigma and radius (ceil(3 sigma)), and K1, K2 of C = (K·L)² for
+// a dynamic range L.
+constexpr double kSsimSigma = 1.5;
+constexpr int kSsimRadius = 5;
+constexpr double kSsimK1 = 0.01, kSsimK2 = 0.03;
+
 }  // namespace gncyclegan::train

@@ -5,16 +5,15 @@
 
 #include <vector>
 
+#include "trainer/metrics.h"
+
 namespace gncyclegan::train {
 namespace {
-
-constexpr double kSigma = 1.5;
-constexpr int64_t kRadius = 5;  // MATLAB's ceil(3 sigma)
 
 // Replicate-padded depthwise Gaussian blur, separable: rows, then columns.
 torch::Tensor blur(const torch::Tensor &images, const torch::Tensor &taps) {
   const int64_t channels = images.size(1);
-  auto padded = at::pad(images, {kRadius, kRadius, kRadius, kRadius}, "replicate");
+  auto padded = at::pad(images, {kSsimRadius, kSsimRadius, kSsimRadius, kSsimRadius}, "replicate");
   const torch::Tensor no_bias;
   const std::vector<int64_t> ones{1, 1}, zeros{0, 0};  // stride and dilation, padding
   auto depthwise = [&](const torch::Tensor &input, const torch::Tensor &kernel) {
@@ -28,14 +27,14 @@ torch::Tensor blur(const torch::Tensor &images, const torch::Tensor &taps) {
 
 torch::Tensor ssim(const torch::Tensor &a, const torch::Tensor &b) {
   TORCH_CHECK(a.dim() == 4 && a.sizes() == b.sizes(), "ssim: two N x C x H x W batches of one shape are needed");
-  auto offsets = torch::arange(-kRadius, kRadius + 1, a.options());
-  auto taps = torch::exp(-offsets * offsets / (2 * kSigma * kSigma));
+  auto offsets = torch::arange(-kSsimRadius, kSsimRadius + 1, a.options());
+  auto taps = torch::exp(-offsets * offsets / (2 * kSsimSigma * kSsimSigma));
   taps = taps / taps.sum();
 
   // SSIM's luminance term is not shift-invariant: score on 0..1 as MATLAB
   // does on 0..255 (every term scales by 255², C1 and C2 with them).
   auto x = (a + 1) / 2, y = (b + 1) / 2;
-  constexpr double C1 = 0.01 * 0.01, C2 = 0.03 * 0.03;
+  constexpr double C1 = kSsimK1 * kSsimK1, C2 = kSsimK2 * kSsimK2;
   auto mu_x = blur(x, taps), mu_y = blur(y, taps);
   auto mu_xx = mu_x * mu_x, mu_yy = mu_y * mu_y, mu_xy = mu_x * mu_y;
   auto var_x = blur(x * x, taps) - mu_xx, var_y = blur(y * y, taps) - mu_yy, cov = blur(x * y, taps) - mu_xy;
