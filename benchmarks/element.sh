@@ -22,7 +22,7 @@ threads=${2:-2}
 rounds=${3:-3}
 scripts/install-deps.sh --bench
 [ -f build/build.ninja ] || meson setup build -Dbuildtype=release >/dev/null
-ninja --quiet -C build benchmarks/bench-forward plugin/libgstgncycleganir.so
+ninja --quiet -C build benchmarks/bench-forward benchmarks/bench-element plugin/libgstgncycleganir.so
 export GST_PLUGIN_PATH=$PWD/build/plugin
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -44,7 +44,7 @@ for row in "gncyclegan-compact models/gncyclegan-compact.safetensors $frames" \
   : > "$work/a"; : > "$work/b"; : > "$work/latency"; : > "$work/c"
   for _ in $(seq "$rounds"); do
     build/benchmarks/bench-forward "$model" 640 480 "$n" "$threads" >> "$work/a"
-    read -r element latency < <(/usr/bin/python3 benchmarks/element_throughput.py "$clip" "$model" "$threads")
+    read -r element latency < <(build/benchmarks/bench-element "filesrc location=\"$clip\" ! decodebin" "$model" "$threads")
     echo "$element" >> "$work/b"; echo "$latency" >> "$work/latency"
     /usr/bin/python3 benchmarks/python_loop.py "$clip" "$model" "$threads" >> "$work/c"
   done

@@ -9,16 +9,17 @@
 namespace gncycleganir {
 namespace {
 
-// Bytes of plane `plane` that its components reach.
+// Bytes of plane `plane` up to the end of its last pixel (padding bytes such
+// as RGBx's x included).
 int64_t plane_bytes(const GstVideoFrame *frame, int plane) {
   int64_t bytes = 0;
   for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS(frame); ++c) {
     if (GST_VIDEO_FRAME_COMP_PLANE(frame, c) != guint(plane)) continue;
-    const int64_t reach = GST_VIDEO_FRAME_COMP_POFFSET(frame, c) +
-                          int64_t(GST_VIDEO_FRAME_COMP_HEIGHT(frame, c) - 1) * GST_VIDEO_FRAME_PLANE_STRIDE(frame, plane) +
-                          int64_t(GST_VIDEO_FRAME_COMP_WIDTH(frame, c) - 1) * GST_VIDEO_FRAME_COMP_PSTRIDE(frame, c) +
-                          GST_VIDEO_FRAME_COMP_DEPTH(frame, c) / 8;
-    bytes = std::max(bytes, reach);
+    const int64_t width = GST_VIDEO_FRAME_COMP_WIDTH(frame, c), pixel = GST_VIDEO_FRAME_COMP_PSTRIDE(frame, c);
+    const int64_t row = std::max(width * pixel, GST_VIDEO_FRAME_COMP_POFFSET(frame, c) + (width - 1) * pixel +
+                                                    GST_VIDEO_FRAME_COMP_DEPTH(frame, c) / 8);
+    bytes = std::max(bytes, int64_t(GST_VIDEO_FRAME_COMP_HEIGHT(frame, c) - 1) *
+                                    GST_VIDEO_FRAME_PLANE_STRIDE(frame, plane) + row);
   }
   return bytes;
 }
@@ -128,6 +129,10 @@ void model_to_frame(const torch::Tensor &infrared, Palette palette, const torch:
     else
       planes.push_back(torch::full({bytes}, 255, torch::TensorOptions().dtype(torch::kUInt8).device(device)));
   }
+  // The padding byte of RGBx, xRGB, ... is 255 on every device, like an opaque alpha.
+  if (device.is_cpu() && GST_VIDEO_INFO_IS_RGB(&info) && !GST_VIDEO_INFO_HAS_ALPHA(&info) &&
+      GST_VIDEO_FRAME_COMP_PSTRIDE(frame, 0) == 4)
+    planes[0].fill_(255);
 
   if (GST_VIDEO_INFO_FORMAT(&info) == GST_VIDEO_FORMAT_GRAY16_LE) {
     auto levels = gncyclegan::model_to_u16(values);  // int32, 0..65535

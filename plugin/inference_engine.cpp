@@ -11,6 +11,7 @@
 #include "model/weights.h"
 
 #ifdef GNCYCLEGAN_WITH_CUDA
+#include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #endif
@@ -19,7 +20,12 @@ namespace gncycleganir {
 
 #ifdef GNCYCLEGAN_WITH_CUDA
 struct InferenceEngine::CudaState {
+  explicit CudaState(c10::cuda::CUDAStream stream) : stream(stream) {}
   c10::cuda::CUDAStream stream;
+  // The generator recorded at one input size: replaying it launches all its
+  // kernels at once, where a small model's frame time is mostly launches.
+  std::unique_ptr<at::cuda::CUDAGraph> graph;
+  torch::Tensor graph_input, graph_output;  // the memory the graph reads and writes
 };
 #else
 struct InferenceEngine::CudaState {};
@@ -59,10 +65,13 @@ InferenceEngine::InferenceEngine(const EngineSettings &settings)
   try {
 #ifdef GNCYCLEGAN_WITH_CUDA
     if (device_.is_cuda())
-      cuda_ = std::make_unique<CudaState>(CudaState{c10::cuda::getStreamFromPool(false, device_.index())});
+      cuda_ = std::make_unique<CudaState>(c10::cuda::getStreamFromPool(false, device_.index()));
 #endif
     generator_->to(device_);
     if (settings.precision == Precision::fp16) generator_->to(torch::kHalf);
+    // A video's frame size is fixed between caps changes: cuDNN's search for
+    // its fastest kernels pays off, and warm_up() takes its cost.
+    if (device_.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
   } catch (const c10::Error &error) {
     throw EngineError(EngineError::Cause::device, "cannot place the model on " + device_.str() + ": " + error.what_without_backtrace());
   }
@@ -88,31 +97,95 @@ void InferenceEngine::synchronize() {
 #endif
 }
 
-void InferenceEngine::warm_up(int width, int height) {
+std::chrono::nanoseconds InferenceEngine::warm_up(int width, int height) {
   auto scope = use_stream();
-  translate(torch::zeros({1, 3, height, width}, torch::TensorOptions().device(device_)));
-  synchronize();
+  const auto frame = torch::zeros({1, 3, height, width}, torch::TensorOptions().device(device_));
+  auto timed_run = [&] {
+    const auto started = std::chrono::steady_clock::now();
+    translate(frame);
+    synchronize();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
+  };
+  auto last = timed_run();
+  if (!device_.is_cuda()) return last;
+  // The first CUDA run chose cuDNN's kernels and grew the allocator's pools;
+  // the graph records the kernels chosen.
+  if (settings_.cuda_graph) record_cuda_graph(generator_input(frame));
+  return timed_run();
+}
+
+bool InferenceEngine::replays_cuda_graph() const {
+#ifdef GNCYCLEGAN_WITH_CUDA
+  return cuda_ && cuda_->graph;
+#else
+  return false;
+#endif
+}
+
+void InferenceEngine::record_cuda_graph(const torch::Tensor &example) {
+#ifdef GNCYCLEGAN_WITH_CUDA
+  torch::NoGradGuard no_grad;
+  cuda_->graph.reset();
+  cuda_graph_error_.clear();
+  auto graph = std::make_unique<at::cuda::CUDAGraph>();
+  auto input = example.clone();
+  torch::Tensor output;
+  try {
+    // Thread-local capture: CUDA work of other threads (other elements) goes on meanwhile.
+    graph->capture_begin({0, 0}, cudaStreamCaptureModeThreadLocal);
+    try {
+      output = gncyclegan::forward_any_size(*generator_, input);
+    } catch (...) {
+      try {
+        graph->capture_end();
+      } catch (const c10::Error &) {  // the capture is already broken; the first error says why
+      }
+      throw;
+    }
+    graph->capture_end();
+  } catch (const c10::Error &error) {  // not fatal: frames run the generator op by op
+    cuda_graph_error_ = error.what_without_backtrace();
+    return;
+  }
+  cuda_->graph = std::move(graph);
+  cuda_->graph_input = input;
+  cuda_->graph_output = output;
+#else
+  (void)example;
+#endif
+}
+
+torch::Tensor InferenceEngine::generate(const torch::Tensor &input) {
+#ifdef GNCYCLEGAN_WITH_CUDA
+  if (cuda_ && cuda_->graph && input.sizes() == cuda_->graph_input.sizes() &&
+      input.dtype() == cuda_->graph_input.dtype()) {
+    cuda_->graph_input.copy_(input);
+    cuda_->graph->replay();
+    return cuda_->graph_output.clone();  // the next replay overwrites graph_output
+  }
+#endif
+  return gncyclegan::forward_any_size(*generator_, input);
+}
+
+torch::Tensor InferenceEngine::generator_input(const torch::Tensor &rgb) const {
+  torch::Tensor input = rgb;
+  if (generator_->config().in_channels == 1)  // a gray-input model: the luma of the frame
+    input = gncyclegan::luma(rgb);
+  const int64_t width = rgb.size(3), height = rgb.size(2);
+  const int64_t inference_width = settings_.inference_width > 0 ? settings_.inference_width : width;
+  const int64_t inference_height = settings_.inference_height > 0 ? settings_.inference_height : height;
+  if (inference_width != width || inference_height != height)
+    input = at::upsample_bilinear2d(input, {inference_height, inference_width}, /*align_corners=*/false);
+  if (settings_.precision == Precision::fp16) input = input.to(torch::kHalf);
+  return input;
 }
 
 torch::Tensor InferenceEngine::translate(const torch::Tensor &rgb) {
   torch::NoGradGuard no_grad;
-  const auto &config = generator_->config();
-  const int64_t height = rgb.size(2), width = rgb.size(3);
-  torch::Tensor input = rgb;
-  if (config.in_channels == 1)  // a gray-input model: the luma of the frame
-    input = gncyclegan::luma(rgb);
-
-  const int64_t inference_width = settings_.inference_width > 0 ? settings_.inference_width : width;
-  const int64_t inference_height = settings_.inference_height > 0 ? settings_.inference_height : height;
-  const bool resized = inference_width != width || inference_height != height;
-  if (resized)
-    input = at::upsample_bilinear2d(input, {inference_height, inference_width}, /*align_corners=*/false);
-  if (settings_.precision == Precision::fp16) input = input.to(torch::kHalf);
-
-  torch::Tensor output = gncyclegan::forward_any_size(*generator_, input).to(torch::kFloat32);
-  if (config.out_channels == 3)
-    output = gncyclegan::luma(output);
-  if (resized) output = at::upsample_bilinear2d(output, {height, width}, /*align_corners=*/false);
+  torch::Tensor output = generate(generator_input(rgb)).to(torch::kFloat32);
+  if (generator_->config().out_channels == 3) output = gncyclegan::luma(output);
+  if (output.size(2) != rgb.size(2) || output.size(3) != rgb.size(3))
+    output = at::upsample_bilinear2d(output, {rgb.size(2), rgb.size(3)}, /*align_corners=*/false);
   return output;
 }
 

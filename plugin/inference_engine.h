@@ -4,6 +4,7 @@
 // size and back). Knows nothing of GStreamer.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -36,6 +37,7 @@ struct EngineSettings {
   int threads = 0;           // CPU intra-op threads, 0 = every core
   int inference_width = 0;   // 0 = the frame's
   int inference_height = 0;  // 0 = the frame's
+  bool cuda_graph = true;    // on CUDA, replay the generator as a CUDA graph (see warm_up)
 };
 
 class InferenceEngine {
@@ -47,13 +49,20 @@ class InferenceEngine {
   const c10::Device &device() const { return device_; }
   std::string description() const;  // "resnet_6blocks_cbam on cpu (2 threads), fp32"
 
-  // Runs the network once on a frame of this size, so the first real frame
-  // pays no allocation or kernel-selection cost.
-  void warm_up(int width, int height);
+  // Runs the network on a frame of this size, so the first real frame pays no
+  // allocation or kernel-selection cost; on CUDA also records the generator
+  // at this size as a CUDA graph, which later frames replay. Returns the time
+  // of its last, warm run: a first estimate of the per-frame time.
+  std::chrono::nanoseconds warm_up(int width, int height);
 
   // 1 x 3 x H x W in [-1, 1] (float, on device()) -> 1 x 1 x H x W in [-1, 1],
   // float32 on device(); any H, W.
   torch::Tensor translate(const torch::Tensor &rgb);
+
+  // Whether a CUDA graph of the generator is recorded (see warm_up), and if
+  // recording it failed, why (frames then run the generator op by op).
+  bool replays_cuda_graph() const;
+  const std::string &cuda_graph_error() const { return cuda_graph_error_; }
 
   // Makes this thread's CUDA work go to the engine's stream while the
   // returned handle lives (nothing on the CPU).
@@ -65,6 +74,13 @@ class InferenceEngine {
   EngineSettings settings_;
   c10::Device device_;
   std::shared_ptr<gncyclegan::Generator> generator_;
+  // The generator's input for a frame: luma for gray-input models, resized to
+  // the inference size, in the engine's precision.
+  torch::Tensor generator_input(const torch::Tensor &rgb) const;
+  // The generator's forward, through the CUDA graph when one matches the input.
+  torch::Tensor generate(const torch::Tensor &input);
+  void record_cuda_graph(const torch::Tensor &example);
+  std::string cuda_graph_error_;
   struct CudaState;
   std::unique_ptr<CudaState> cuda_;
 };

@@ -7,6 +7,7 @@
 #include "model/device.h"
 #include "model/generator.h"
 #include "model/gradient_normalization.h"
+#include "model/layers.h"
 
 namespace gncyclegan {
 namespace {
@@ -79,6 +80,19 @@ TEST_F(OnGpu, GeneratorGivesTheCpuResult) {
   generator->to(resolve_device("cuda"));
   auto on_gpu = generator->forward(input.to(resolve_device("cuda"))).cpu();
   EXPECT_TRUE(torch::allclose(on_cpu, on_gpu, 1e-4, 1e-4)) << (on_cpu - on_gpu).abs().max();
+}
+
+// The CUDA path of our InstanceNorm (one var_mean reduction) against ATen's
+// instance_norm, forward and backward, at a video-like shape.
+TEST_F(OnGpu, InstanceNormMatchesAtensOnTheGpu) {
+  auto x = torch::randn({1, 8, 120, 160}, torch::Device(torch::kCUDA)).mul(3).add(1).requires_grad_(true);
+  auto ours = instance_norm(8)->forward(x);
+  auto theirs = torch::instance_norm(x, {}, {}, {}, {}, true, 0.1, 1e-5, false);
+  EXPECT_TRUE(torch::allclose(ours, theirs, 1e-4, 1e-5)) << (ours - theirs).abs().max();
+  const auto weights = torch::randn_like(x);
+  const auto grad_ours = torch::autograd::grad({(ours * weights).sum()}, {x})[0];
+  const auto grad_theirs = torch::autograd::grad({(theirs * weights).sum()}, {x})[0];
+  EXPECT_TRUE(torch::allclose(grad_ours, grad_theirs, 1e-3, 1e-5)) << (grad_ours - grad_theirs).abs().max();
 }
 
 TEST_F(OnGpu, GradientNormalizationDifferentiatesTwice) {

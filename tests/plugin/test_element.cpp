@@ -14,9 +14,15 @@
 #include <fstream>
 #include <random>
 
+#ifdef GNCYCLEGAN_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
 #include "model/any_size.h"
+#include "model/device.h"
 #include "model/pixels.h"
 #include "model/weights.h"
+#include "plugin/inference_engine.h"
 #include "plugin/palette.h"
 #include "tests/support/test_support.h"
 
@@ -127,11 +133,14 @@ TEST_F(Element, GrayOutputEqualsTheModelLibrarysForward) {
   EXPECT_LE(worst, 1) << "gray levels apart";
 }
 
+const std::vector<std::string> kSinkFormats{"YUY2", "NV12", "I420", "RGB",  "BGR",  "RGBx", "BGRx",
+                                          "xRGB", "xBGR", "RGBA", "BGRA", "ARGB", "ABGR", "GRAY8"};
+const std::vector<std::string> kSourceFormats{"BGRx", "RGBx", "BGRA", "RGBA", "RGB",
+                                              "I420", "NV12", "YUY2", "GRAY8", "GRAY16_LE"};
+
 TEST_F(Element, EverySinkFormatMeetsEverySourceFormatAtOddSizes) {
-  const std::vector<std::string> sink{"YUY2", "NV12", "I420", "RGB",  "BGR",  "RGBx", "BGRx",
-                                      "xRGB", "xBGR", "RGBA", "BGRA", "ARGB", "ABGR", "GRAY8"};
-  const std::vector<std::string> source{"BGRx", "RGBx", "BGRA", "RGBA", "RGB",
-                                        "I420", "NV12", "YUY2", "GRAY8", "GRAY16_LE"};
+  const auto &sink = kSinkFormats;
+  const auto &source = kSourceFormats;
   for (const auto &in : sink)
     for (const auto &out : source) {
       const std::string in_caps = "video/x-raw,format=" + in + ",width=33,height=25,framerate=25/1";
@@ -154,6 +163,122 @@ TEST_F(Element, EverySinkFormatMeetsEverySourceFormatAtOddSizes) {
     }
 }
 
+// The CUDA path (upload through pinned buffers, colour conversion, network,
+// palette and download on the GPU) against the CPU path on the same frames.
+// Skipped, with the reason, where no GPU is visible.
+class ElementOnGpu : public Element {
+ protected:
+  void SetUp() override {
+    if (gncyclegan::cuda_device_count() == 0)
+      GTEST_SKIP() << (gncyclegan::libtorch_has_cuda() ? "no GPU visible" : "LibTorch built without CUDA")
+                   << ": CUDA test not run";
+    Element::SetUp();
+    // Compare true fp32 convolutions with the CPU's, not TF32 ones.
+    at::globalContext().setAllowTF32CuDNN(false);
+  }
+  void TearDown() override {
+    Element::TearDown();
+    at::globalContext().setAllowTF32CuDNN(true);
+  }
+
+  // The frame converted on `device`, with extra element properties.
+  std::vector<guint8> on(const std::string &device, const std::string &properties, const std::string &in_caps,
+                         const std::string &out_format) {
+    return convert(harness("device=" + device + " " + properties, in_caps, "video/x-raw,format=" + out_format), in_caps);
+  }
+};
+
+int worst_difference(const std::vector<guint8> &a, const std::vector<guint8> &b) {
+  int worst = a.size() == b.size() ? 0 : 256;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+  return worst;
+}
+
+TEST_F(ElementOnGpu, EveryInputFormatGivesTheCpuResult) {
+  for (const auto &format : kSinkFormats) {
+    const std::string caps = "video/x-raw,format=" + format + ",width=45,height=31,framerate=30/1";
+    EXPECT_LE(worst_difference(on("cpu", "", caps, "GRAY8"), on("cuda", "", caps, "GRAY8")), 1)
+        << format << ": gray levels apart";
+  }
+}
+
+TEST_F(ElementOnGpu, EveryOutputFormatAndPaletteGivesTheCpuResult) {
+  for (const auto &format : kSourceFormats)
+    for (const char *palette : {"white-hot", "black-hot", "ironbow"}) {
+      const std::string properties = std::string("palette=") + palette;
+      const auto cpu = on("cpu", properties, kRgb, format), gpu = on("cuda", properties, kRgb, format);
+      ASSERT_EQ(cpu.size(), gpu.size()) << format << " " << palette;
+      if (format == "GRAY16_LE") {  // within a quarter of an 8-bit level
+        int worst = 0;
+        for (size_t i = 0; i + 1 < cpu.size(); i += 2)
+          worst = std::max(worst, std::abs((cpu[i] | cpu[i + 1] << 8) - (gpu[i] | gpu[i + 1] << 8)));
+        EXPECT_LE(worst, 64) << palette;
+        continue;
+      }
+      // A pixel whose level rounds the other way takes the neighbouring colour.
+      size_t differing = 0;
+      for (size_t i = 0; i < cpu.size(); ++i) differing += cpu[i] != gpu[i];
+      EXPECT_LE(differing, cpu.size() / 100) << format << " " << palette << ": bytes that differ";
+    }
+}
+
+TEST_F(ElementOnGpu, TheCudaGraphGivesTheOpByOpResult) {
+  for (const char *precision : {"fp32", "fp16"}) {
+    const std::string properties = std::string("precision=") + precision;
+    EXPECT_LE(worst_difference(on("cuda", properties, kRgb, "GRAY8"),
+                               on("cuda", properties + " cuda-graph=false", kRgb, "GRAY8")), 1)
+        << precision << ": gray levels apart";
+  }
+}
+
+TEST_F(ElementOnGpu, Fp16StaysWithinAFewGrayLevelsOfFp32) {
+  const auto fp32 = on("cuda", "precision=fp32", kRgb, "GRAY8");
+  const auto fp16 = on("cuda", "precision=fp16", kRgb, "GRAY8");
+  EXPECT_LE(worst_difference(fp32, fp16), 4) << "gray levels apart";
+}
+
+TEST_F(ElementOnGpu, TheWarmedUpGeneratorReplaysACudaGraphOfTheSameForward) {
+  EngineSettings settings;
+  settings.model_path = model_;
+  settings.device = "cuda";
+  InferenceEngine engine(settings);
+  engine.warm_up(45, 31);
+  ASSERT_TRUE(engine.replays_cuda_graph()) << engine.cuda_graph_error();
+  auto scope = engine.use_stream();
+  generator_->to(engine.device());
+  // Two different frames: each replay reads its own input. A frame of another size runs op by op.
+  for (const auto &size : {std::array<int64_t, 2>{31, 45}, std::array<int64_t, 2>{31, 45}, std::array<int64_t, 2>{20, 30}}) {
+    const auto frame = (torch::rand({1, 3, size[0], size[1]}) * 2 - 1).to(engine.device());
+    const auto expected = gncyclegan::forward_any_size(*generator_, frame).cpu();
+    const auto actual = engine.translate(frame).cpu();
+    EXPECT_TRUE(torch::allclose(actual, expected, 1e-4, 1e-4)) << (actual - expected).abs().max();
+  }
+}
+
+TEST_F(ElementOnGpu, DeviceMemoryStaysFlatOverAThousandFrames) {
+#ifdef GNCYCLEGAN_WITH_CUDA
+  const std::string caps = "video/x-raw,format=NV12,width=64,height=48,framerate=30/1";
+  GstHarness *h = harness("device=cuda palette=ironbow", caps, "video/x-raw,format=I420");
+  auto push_pull = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      ASSERT_EQ(gst_harness_push(h, random_frame(caps, i)), GST_FLOW_OK);
+      gst_buffer_unref(gst_harness_pull(h));
+    }
+  };
+  using c10::CachingAllocator::StatType;
+  auto stats = [] { return c10::cuda::CUDACachingAllocator::getDeviceStats(0); };
+  push_pull(50);
+  const auto before = stats();
+  push_pull(1000);
+  const auto after = stats();
+  const auto aggregate = static_cast<size_t>(StatType::AGGREGATE);
+  EXPECT_EQ(after.allocated_bytes[aggregate].current, before.allocated_bytes[aggregate].current)
+      << "tensors left on the GPU";
+  EXPECT_LT(after.reserved_bytes[aggregate].current - before.reserved_bytes[aggregate].current, 20 << 20)
+      << "bytes reserved by the CUDA allocator grew";
+#endif
+}
+
 TEST_F(Element, ColourPalettesGiveAGrayWhenWhiteHotAndRgbOtherwise) {
   auto white = convert(harness("", kRgb, "video/x-raw,format=RGB"), kRgb);
   for (size_t i = 0; i + 2 < white.size(); i += 3) {
@@ -164,6 +289,14 @@ TEST_F(Element, ColourPalettesGiveAGrayWhenWhiteHotAndRgbOtherwise) {
   const auto table = palette_table(Palette::ironbow);
   for (size_t i = 0; i + 2 < white.size(); i += 3)
     for (int c = 0; c < 3; ++c) ASSERT_EQ(ironbow[i + c], table[white[i]][c].item<int>()) << "pixel " << i / 3;
+}
+
+TEST_F(Element, PaddingBytesAreOpaque) {
+  for (const char *format : {"BGRx", "RGBx"}) {
+    const auto bytes = convert(harness("palette=ironbow", kRgb, std::string("video/x-raw,format=") + format), kRgb);
+    ASSERT_EQ(bytes.size(), size_t(45 * 31 * 4));
+    for (size_t i = 3; i < bytes.size(); i += 4) ASSERT_EQ(bytes[i], 255) << format << " pixel " << i / 4;
+  }
 }
 
 TEST_F(Element, BlackHotIsWhiteHotInverted) {
@@ -209,6 +342,12 @@ TEST_F(Element, PaletteEndsAreAsDocumented) {
 TEST_F(Element, PropertiesRoundTripAndBadValuesAreRefused) {
   GstElement *element = gst_element_factory_make("gncycleganir", nullptr);
   ASSERT_NE(element, nullptr);
+  gboolean cuda_graph = FALSE;
+  g_object_get(element, "cuda-graph", &cuda_graph, nullptr);
+  EXPECT_TRUE(cuda_graph) << "on by default";
+  g_object_set(element, "cuda-graph", FALSE, nullptr);
+  g_object_get(element, "cuda-graph", &cuda_graph, nullptr);
+  EXPECT_FALSE(cuda_graph);
   g_object_set(element, "model", "/some/file.safetensors", "device", "cuda:1", "inference-width", 320,
                "inference-height", 240, "num-threads", 3, nullptr);
   gst_util_set_object_arg(G_OBJECT(element), "palette", "lava");
@@ -421,7 +560,7 @@ TEST_F(Element, GstInspectDocumentsTheElement) {
   ASSERT_EQ(result.status, 0) << result.output;
   for (const char *text : {"Filter/Effect/Video", "model", "device", "precision", "inference-width",
                            "inference-height", "palette", "ironbow", "num-threads", "frames-processed",
-                           "mean-latency", "GRAY16_LE", "YUY2"})
+                           "mean-latency", "cuda-graph", "GRAY16_LE", "YUY2"})
     EXPECT_NE(result.output.find(text), std::string::npos) << text;
 }
 
