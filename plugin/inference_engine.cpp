@@ -6,6 +6,7 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include "model/any_size.h"
+#include "model/cpu_memory_pool.h"
 #include "model/device.h"
 #include "model/pixels.h"
 #include "model/weights.h"
@@ -49,7 +50,10 @@ InferenceEngine::InferenceEngine(const EngineSettings &settings)
   if (settings.precision == Precision::fp16 && !device_.is_cuda())
     throw EngineError(EngineError::Cause::device, "precision fp16 runs on CUDA only, and the device is " + device_.str() +
                       " (use precision fp32 on the CPU)");
-  if (device_.is_cpu()) gncyclegan::set_cpu_threads(settings.threads);
+  if (device_.is_cpu()) {
+    gncyclegan::set_cpu_threads(settings.threads);
+    gncyclegan::use_cpu_memory_pool();
+  }
 
   try {
     generator_ = gncyclegan::load_generator(settings.model_path).generator;
