@@ -104,6 +104,14 @@ class Element : public ::testing::Test {
     return bytes;
   }
 
+  // Pushes `count` random frames of `caps` through and drops the output.
+  static void convert_frames(GstHarness *h, const std::string &caps, int count) {
+    for (int i = 0; i < count; ++i) {
+      ASSERT_EQ(gst_harness_push(h, random_frame(caps, i)), GST_FLOW_OK);
+      gst_buffer_unref(gst_harness_pull(h));
+    }
+  }
+
   test::TemporaryDirectory dir_;
   std::shared_ptr<gncyclegan::Generator> generator_;
   std::string model_;
@@ -259,12 +267,7 @@ TEST_F(ElementOnGpu, DeviceMemoryStaysFlatOverAThousandFrames) {
 #ifdef GNCYCLEGAN_WITH_CUDA
   const std::string caps = "video/x-raw,format=NV12,width=64,height=48,framerate=30/1";
   GstHarness *h = harness("device=cuda palette=ironbow", caps, "video/x-raw,format=I420");
-  auto push_pull = [&](int count) {
-    for (int i = 0; i < count; ++i) {
-      ASSERT_EQ(gst_harness_push(h, random_frame(caps, i)), GST_FLOW_OK);
-      gst_buffer_unref(gst_harness_pull(h));
-    }
-  };
+  auto push_pull = [&](int count) { convert_frames(h, caps, count); };
   using c10::CachingAllocator::StatType;
   auto stats = [] { return c10::cuda::CUDACachingAllocator::getDeviceStats(0); };
   push_pull(50);
@@ -530,12 +533,7 @@ long resident_kib() {
 TEST_F(Element, MemoryStaysFlatOverAThousandFrames) {
   const std::string caps = "video/x-raw,format=I420,width=32,height=24,framerate=30/1";
   GstHarness *h = harness("palette=ironbow", caps, "video/x-raw,format=BGRx");
-  auto push_pull = [&](int count) {
-    for (int i = 0; i < count; ++i) {
-      ASSERT_EQ(gst_harness_push(h, random_frame(caps, i)), GST_FLOW_OK);
-      gst_buffer_unref(gst_harness_pull(h));
-    }
-  };
+  auto push_pull = [&](int count) { convert_frames(h, caps, count); };
   push_pull(50);  // allocations settle
   const long before = resident_kib();
   push_pull(1000);
