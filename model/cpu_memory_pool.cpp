@@ -3,7 +3,6 @@
 #include <map>
 #include <new>
 #include <mutex>
-#include <vector>
 
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>

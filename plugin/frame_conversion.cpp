@@ -129,10 +129,19 @@ void model_to_frame(const torch::Tensor &infrared, Palette palette, const torch:
     else
       planes.push_back(torch::full({bytes}, 255, torch::TensorOptions().dtype(torch::kUInt8).device(device)));
   }
-  // The padding byte of RGBx, xRGB, ... is 255 on every device, like an opaque alpha.
+  // The padding byte of RGBx, xRGB, ... is 255 on every device (the CUDA
+  // planes start at 255), like an opaque alpha: the one offset of the four
+  // that R, G and B leave free.
   if (device.is_cpu() && GST_VIDEO_INFO_IS_RGB(&info) && !GST_VIDEO_INFO_HAS_ALPHA(&info) &&
-      GST_VIDEO_FRAME_COMP_PSTRIDE(frame, 0) == 4)
-    planes[0].fill_(255);
+      GST_VIDEO_FRAME_COMP_PSTRIDE(frame, 0) == 4) {
+    const int padding = 0 + 1 + 2 + 3 - GST_VIDEO_FRAME_COMP_POFFSET(frame, GST_VIDEO_COMP_R) -
+                        GST_VIDEO_FRAME_COMP_POFFSET(frame, GST_VIDEO_COMP_G) -
+                        GST_VIDEO_FRAME_COMP_POFFSET(frame, GST_VIDEO_COMP_B);
+    planes[0]
+        .as_strided({GST_VIDEO_FRAME_HEIGHT(frame), GST_VIDEO_FRAME_WIDTH(frame)},
+                    {GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0), 4}, padding)
+        .fill_(255);
+  }
 
   if (GST_VIDEO_INFO_FORMAT(&info) == GST_VIDEO_FORMAT_GRAY16_LE) {
     auto levels = gncyclegan::model_to_u16(values);  // int32, 0..65535
