@@ -29,7 +29,7 @@
 
 #include "plugin/default_model.h"
 #include "plugin/frame_conversion.h"
-#include "plugin/inference_engine.h"
+#include "engine/inference_engine.h"
 #include "plugin/palette.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_gncycleganir_debug);

@@ -22,7 +22,7 @@
 #include "model/device.h"
 #include "model/pixels.h"
 #include "model/weights.h"
-#include "plugin/inference_engine.h"
+#include "engine/inference_engine.h"
 #include "plugin/palette.h"
 #include "tests/support/test_support.h"
 

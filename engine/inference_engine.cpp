@@ -1,4 +1,4 @@
-#include "plugin/inference_engine.h"
+#include "engine/inference_engine.h"
 
 #include <optional>
 
