@@ -46,12 +46,13 @@ GeneratorConfig GeneratorConfig::from_name(const std::string &architecture, int 
   config.in_channels = in_channels;
   config.out_channels = out_channels;
   config.ngf = ngf;
-  static const std::regex resnet_name(R"(resnet_([0-9]{1,3})blocks(_cbam)?)");
+  static const std::regex resnet_name(R"(resnet_([0-9]{1,3})blocks(_cbam)?(_resizeconv)?)");
   std::smatch match;
   if (std::regex_match(architecture, match, resnet_name)) {
     config.family = GeneratorFamily::resnet;
     config.n_blocks = std::stoi(match[1].str());
     config.cbam = match[2].matched;
+    config.resize_conv = match[3].matched;
   } else if (architecture == "unet_128" || architecture == "unet_256") {
     config.family = GeneratorFamily::unet;
     config.cbam = false;
@@ -59,7 +60,7 @@ GeneratorConfig GeneratorConfig::from_name(const std::string &architecture, int 
   } else {
     throw std::invalid_argument("unknown generator architecture \"" + architecture +
                                 "\" (known: resnet_6blocks, resnet_9blocks, "
-                                "resnet_9blocks_cbam, resnet_<N>blocks[_cbam], unet_128, unet_256)");
+                                "resnet_9blocks_cbam, resnet_<N>blocks[_cbam][_resizeconv], unet_128, unet_256)");
   }
   config.validate();
   return config;
@@ -87,7 +88,7 @@ GeneratorConfig GeneratorConfig::from_metadata(const Metadata &metadata) {
 
 std::string GeneratorConfig::architecture() const {
   if (family == GeneratorFamily::unet) return num_downs == 7 ? "unet_128" : "unet_256";
-  return "resnet_" + std::to_string(n_blocks) + "blocks" + (cbam ? "_cbam" : "");
+  return "resnet_" + std::to_string(n_blocks) + "blocks" + (cbam ? "_cbam" : "") + (resize_conv ? "_resizeconv" : "");
 }
 
 int GeneratorConfig::size_multiple() const {

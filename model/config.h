@@ -17,7 +17,9 @@ enum class GeneratorFamily { resnet, unet };
 // A generator as the CycleGAN reference defines them (`define_G`), plus CBAM
 // residual blocks (GN-CycleGAN). Architecture names: `resnet_<N>blocks`,
 // `resnet_<N>blocks_cbam` (any N >= 1; the reference has 6 and 9),
-// `unet_128` and `unet_256`.
+// `unet_128` and `unet_256`; a ResNet name ending in `_resizeconv` upsamples by
+// nearest-neighbour resize + 3x3 convolution instead of transposed
+// convolutions (no checkerboard artefacts; same parameter count).
 struct GeneratorConfig {
   GeneratorFamily family = GeneratorFamily::resnet;
   int in_channels = 3;
@@ -25,6 +27,7 @@ struct GeneratorConfig {
   int ngf = 64;
   int n_blocks = 9;      // resnet only
   bool cbam = true;      // resnet only
+  bool resize_conv = false;  // resnet only: upsample by resize + convolution
   int num_downs = 8;     // unet only: 7 = unet_128, 8 = unet_256
   int cbam_reduction = 16;
 

@@ -2,6 +2,8 @@
 
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/padding.h>
+#include <ATen/ops/reflection_pad2d.h>
+#include <ATen/ops/upsample_nearest2d.h>
 
 #include "model/layers.h"
 
@@ -23,6 +25,15 @@ torch::Tensor ResnetBlockImpl::forward(const torch::Tensor &x) {
   return x + branch;
 }
 
+ResizeConvImpl::ResizeConvImpl(int in_channels, int out_channels) {
+  conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, out_channels, 3)));
+}
+
+torch::Tensor ResizeConvImpl::forward(const torch::Tensor &x) {
+  auto upsampled = at::upsample_nearest2d(x, {2 * x.size(2), 2 * x.size(3)});
+  return conv->forward(at::reflection_pad2d(upsampled, {1, 1, 1, 1}));
+}
+
 ResnetGenerator::ResnetGenerator(const GeneratorConfig &config) : Generator(config) {
   using namespace torch::nn;
   const int ngf = config.ngf;
@@ -39,8 +50,11 @@ ResnetGenerator::ResnetGenerator(const GeneratorConfig &config) : Generator(conf
   for (int i = 0; i < config.n_blocks; ++i)
     model->push_back(ResnetBlock(ngf * 4, config.cbam, config.cbam_reduction));
   for (int mult : {4, 2}) {
-    model->push_back(ConvTranspose2d(
-        ConvTranspose2dOptions(ngf * mult, ngf * mult / 2, 3).stride(2).padding(1).output_padding(1)));
+    if (config.resize_conv)
+      model->push_back(ResizeConv(ngf * mult, ngf * mult / 2));
+    else
+      model->push_back(ConvTranspose2d(
+          ConvTranspose2dOptions(ngf * mult, ngf * mult / 2, 3).stride(2).padding(1).output_padding(1)));
     model->push_back(instance_norm(ngf * mult / 2));
     model->push_back(relu_in_place());
   }

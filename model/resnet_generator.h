@@ -22,6 +22,18 @@ class ResnetBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ResnetBlock);
 
+// 2x upsampling without checkerboard artefacts (Odena et al., Distill 2016):
+// nearest-neighbour resize, then [RefPad1, Conv3x3]. Its tensors are
+// model.<i>.conv.weight/bias where the reference has a ConvTranspose2d.
+class ResizeConvImpl : public torch::nn::Module {
+ public:
+  ResizeConvImpl(int in_channels, int out_channels);
+  torch::Tensor forward(const torch::Tensor &x);
+
+  torch::nn::Conv2d conv{nullptr};
+};
+TORCH_MODULE(ResizeConv);
+
 // Tensor names are the reference's state_dict keys: model.1.weight (first conv),
 // model.10.conv_block.1.weight (first residual block), model.10.cbam.mlp.0.weight.
 class ResnetGenerator : public Generator {

@@ -15,6 +15,12 @@ namespace {
 
 using test::parameter_count;
 
+std::map<std::string, std::vector<int64_t>> shapes_of(const torch::nn::Module &module) {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto &[name, tensor] : module_tensors(module)) shapes[name] = tensor.sizes().vec();
+  return shapes;
+}
+
 struct CountCase {
   const char *architecture;
   int in_channels;
@@ -40,6 +46,51 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(info.param.architecture) + "_" + std::to_string(info.param.in_channels) + "to" +
              std::to_string(info.param.out_channels);
     });
+
+// Resize + 3x3 convolution has the parameters of the transposed convolution it
+// replaces (in x out x 9 weights + out biases), so the counts are the
+// reference's: 11,448,981 for the paper's width, and for the compact ngf-16
+// 6-block model 496,593 (7x7 3->16: 2,368; 3x3 16->32: 4,640; 32->64: 18,496;
+// 6 blocks of two 64->64 convs (36,928 each) plus CBAM (64->4->64 MLP: 580,
+// 7x7 2->1 conv without bias: 98, BatchNorm: 2) = 6 x 78,280; upsampling
+// 64->32: 18,464 and 32->16: 4,624; 7x7 16->1: 785).
+TEST(ResizeConvVariant, HasTheParametersOfTheTransposedConvolutions) {
+  EXPECT_EQ(parameter_count(*make_generator(GeneratorConfig::from_name("resnet_9blocks_cbam_resizeconv", 3, 1, 64))),
+            11'448'981);
+  EXPECT_EQ(2'368 + 4'640 + 18'496 + 6 * (2 * 36'928 + 580 + 98 + 2) + 18'464 + 4'624 + 785, 496'593);
+  EXPECT_EQ(parameter_count(*make_generator(GeneratorConfig::from_name("resnet_6blocks_cbam_resizeconv", 3, 1, 16))),
+            496'593);
+}
+
+TEST(ResizeConvVariant, UpsamplesWithConvolutionsNamedUnderTheReferenceIndex) {
+  auto shapes = shapes_of(*make_generator(GeneratorConfig::from_name("resnet_9blocks_cbam_resizeconv", 3, 1)));
+  EXPECT_EQ(shapes["model.19.conv.weight"], (std::vector<int64_t>{128, 256, 3, 3}));  // Conv2d: out, in
+  EXPECT_EQ(shapes["model.19.conv.bias"], (std::vector<int64_t>{128}));
+  EXPECT_EQ(shapes["model.22.conv.weight"], (std::vector<int64_t>{64, 128, 3, 3}));
+  EXPECT_EQ(shapes["model.26.weight"], (std::vector<int64_t>{1, 64, 7, 7}));
+  EXPECT_FALSE(shapes.count("model.19.weight"));
+}
+
+// A constant input gives a constant output away from the borders: a transposed
+// convolution with stride 2 gives a 2-periodic pattern (the checkerboard)
+// unless its kernels happen to balance, a resize + convolution cannot.
+TEST(ResizeConvVariant, AConstantImageGivesNoCheckerboard) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(5);
+  auto periodic_energy = [](const char *architecture) {
+    auto generator = make_generator(GeneratorConfig::from_name(architecture, 3, 1, 8));
+    generator->eval();
+    // No InstanceNorm contrast from a constant image: a ramp gives it structure
+    // while staying locally smooth.
+    auto ramp = torch::linspace(-0.5, 0.5, 64).view({1, 1, 1, 64}).expand({1, 3, 64, 64}).contiguous();
+    auto out = generator->forward(ramp).squeeze();
+    auto inner = out.slice(0, 16, 48).slice(1, 16, 48);
+    // Second difference along x: zero for anything smooth, large for a 2-periodic pattern.
+    auto second = inner.slice(1, 2) - 2 * inner.slice(1, 1, -1) + inner.slice(1, 0, -2);
+    return second.abs().mean().item<double>();
+  };
+  EXPECT_LT(periodic_energy("resnet_2blocks_resizeconv") * 2, periodic_energy("resnet_2blocks"));
+}
 
 TEST(PatchGanArchitecture, ParameterCountsEqualTheReference) {
   DiscriminatorConfig config;
@@ -67,12 +118,6 @@ TEST(PatchGanArchitecture, WithoutNormTheInnerConvolutionsHaveNoBiasAsInTheRefer
   EXPECT_TRUE(tensors.count("model.11.bias"));
   // 2,762,689 less the 128 + 256 + 512 biases of the three inner convolutions.
   EXPECT_EQ(parameter_count(*make_discriminator(config)), 2'762'689 - 896);
-}
-
-std::map<std::string, std::vector<int64_t>> shapes_of(const torch::nn::Module &module) {
-  std::map<std::string, std::vector<int64_t>> shapes;
-  for (const auto &[name, tensor] : module_tensors(module)) shapes[name] = tensor.sizes().vec();
-  return shapes;
 }
 
 TEST(StateDictNames, ResnetMatchesTheReferenceKeys) {
@@ -138,6 +183,7 @@ INSTANTIATE_TEST_SUITE_P(Generators, GeneratorShape,
                          ::testing::Values(ShapeCase{"resnet_9blocks", 3, 3, 64, 64},
                                            ShapeCase{"resnet_6blocks", 3, 1, 60, 84},
                                            ShapeCase{"resnet_9blocks_cbam", 3, 1, 48, 72},
+                                           ShapeCase{"resnet_6blocks_cbam_resizeconv", 3, 1, 52, 76},
                                            ShapeCase{"resnet_9blocks_cbam", 1, 3, 32, 32},
                                            ShapeCase{"unet_128", 3, 1, 128, 128},
                                            ShapeCase{"unet_256", 3, 1, 256, 256}),

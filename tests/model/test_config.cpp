@@ -17,11 +17,14 @@ TEST(GeneratorConfig, ThePaperGeneratorIsResnet9BlocksWithCbam) {
 
 TEST(GeneratorConfig, NamesParseAndPrintBack) {
   for (const char *name : {"resnet_6blocks", "resnet_9blocks", "resnet_9blocks_cbam", "resnet_3blocks_cbam",
-                           "unet_128", "unet_256"})
+                           "resnet_6blocks_cbam_resizeconv", "resnet_9blocks_resizeconv", "unet_128", "unet_256"})
     EXPECT_EQ(GeneratorConfig::from_name(name).architecture(), name);
   EXPECT_EQ(GeneratorConfig::from_name("unet_128").num_downs, 7);
   EXPECT_EQ(GeneratorConfig::from_name("unet_256").size_multiple(), 256);
   EXPECT_EQ(GeneratorConfig::from_name("resnet_6blocks").size_multiple(), 4);
+  EXPECT_TRUE(GeneratorConfig::from_name("resnet_6blocks_cbam_resizeconv").resize_conv);
+  EXPECT_FALSE(GeneratorConfig::from_name("resnet_6blocks_cbam").resize_conv);
+  EXPECT_THROW(GeneratorConfig::from_name("resnet_6blocks_resizeconv_cbam"), std::invalid_argument);
 }
 
 TEST(GeneratorConfig, RejectsWhatItCannotBuild) {

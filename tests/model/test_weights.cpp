@@ -149,8 +149,8 @@ TEST_P(WithoutMetadata, TheArchitectureIsRecognisedFromNamesAndShapes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Generators, WithoutMetadata,
-                         ::testing::Values("resnet_6blocks", "resnet_9blocks", "resnet_9blocks_cbam", "unet_128",
-                                           "unet_256"));
+                         ::testing::Values("resnet_6blocks", "resnet_9blocks", "resnet_9blocks_cbam",
+                                           "resnet_6blocks_cbam_resizeconv", "unet_128", "unet_256"));
 
 TEST(Weights, DiscriminatorWithoutMetadataIsRecognised) {
   TemporaryDirectory dir;
