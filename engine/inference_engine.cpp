@@ -3,8 +3,10 @@
 #include <optional>
 
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include "engine/openvino_backend.h"
 #include "model/any_size.h"
 #include "model/cpu_memory_pool.h"
 #include "model/device.h"
@@ -47,9 +49,20 @@ InferenceEngine::InferenceEngine(const EngineSettings &settings)
   } catch (const gncyclegan::DeviceError &error) {
     throw EngineError(EngineError::Cause::device, error.what());
   }
-  if (settings.precision == Precision::fp16 && !device_.is_cuda())
+  precision_ = resolve_precision(settings.precision, device_);
+  if (precision_ == Precision::fp16 && !device_.is_cuda())
     throw EngineError(EngineError::Cause::device, "precision fp16 runs on CUDA only, and the device is " + device_.str() +
-                      " (use precision fp32 on the CPU)");
+                      " (use precision auto, fp32 or bf16 on the CPU)");
+  if (precision_ == Precision::bf16 && !device_.is_cpu())
+    throw EngineError(EngineError::Cause::device, "precision bf16 runs on the CPU only, and the device is " +
+                      device_.str() + " (use precision fp16 or fp32 on CUDA)");
+  if (precision_ == Precision::bf16 && !cpu_has_native_bf16())
+    throw EngineError(EngineError::Cause::device,
+                      "precision bf16 needs a CPU with native bf16 arithmetic (AVX512-BF16 or AMX), and this one "
+                      "has none: it would be slower than fp32 (use precision auto or fp32)");
+  if (settings.backend == Backend::openvino && !device_.is_cpu())
+    throw EngineError(EngineError::Cause::device, "backend openvino runs on the CPU, and the device is " +
+                      device_.str() + " (use device=cpu, or backend auto or libtorch)");
   if (device_.is_cpu()) {
     gncyclegan::set_cpu_threads(settings.threads);
     gncyclegan::use_cpu_memory_pool();
@@ -66,13 +79,22 @@ InferenceEngine::InferenceEngine(const EngineSettings &settings)
                       "-channel generator; gncycleganir needs a visible->infrared one (3 or 1 channels in, 1 or 3 "
                       "out)");
   generator_->eval();
+  backend_ = resolve_backend(settings.backend, device_, openvino_builds(config));
+  if (backend_ == Backend::openvino) {
+    try {
+      openvino_ = std::make_unique<OpenVinoBackend>(*generator_, precision_ == Precision::bf16, settings.threads);
+    } catch (const std::runtime_error &error) {
+      throw EngineError(EngineError::Cause::device, std::string("backend openvino: ") + error.what());
+    }
+    return;
+  }
   try {
 #ifdef GNCYCLEGAN_WITH_CUDA
     if (device_.is_cuda())
       cuda_ = std::make_unique<CudaState>(c10::cuda::getStreamFromPool(false, device_.index()));
 #endif
     generator_->to(device_);
-    if (settings.precision == Precision::fp16) generator_->to(torch::kHalf);
+    if (precision_ == Precision::fp16) generator_->to(torch::kHalf);
     // A video's frame size is fixed between caps changes: cuDNN's search for
     // its fastest kernels pays off, and warm_up() takes its cost.
     if (device_.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
@@ -84,8 +106,14 @@ InferenceEngine::InferenceEngine(const EngineSettings &settings)
 InferenceEngine::~InferenceEngine() = default;
 
 std::string InferenceEngine::description() const {
-  return generator_->config().architecture() + " on " + gncyclegan::describe_device(device_) + ", " +
-         (settings_.precision == Precision::fp16 ? "fp16" : "fp32");
+  const std::string runtime = backend_ == Backend::openvino ? "openvino " + openvino_version() : "libtorch";
+  return generator_->config().architecture() + " on " + gncyclegan::describe_device(device_) + ", " + runtime +
+         ", " + to_string(precision_);
+}
+
+void InferenceEngine::set_inference_size(int width, int height) {
+  settings_.inference_width = width;
+  settings_.inference_height = height;
 }
 
 std::shared_ptr<void> InferenceEngine::use_stream() {
@@ -111,6 +139,8 @@ std::chrono::nanoseconds InferenceEngine::warm_up(int width, int height) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
   };
   auto last = timed_run();
+  // OpenVINO compiled the graph for this size in the first run.
+  if (openvino_) return timed_run();
   if (!device_.is_cuda()) return last;
   // The first CUDA run chose cuDNN's kernels and grew the allocator's pools;
   // the graph records the kernels chosen.
@@ -168,6 +198,21 @@ torch::Tensor InferenceEngine::generate(const torch::Tensor &input) {
     return cuda_->graph_output.clone();  // the next replay overwrites graph_output
   }
 #endif
+  if (openvino_)
+    return gncyclegan::forward_any_size(generator_->config(), input,
+                                        [&](const torch::Tensor &x) { return openvino_->forward(x); });
+  if (precision_ == Precision::bf16) {
+    // Convolutions in bf16, reductions and normalisations in fp32 (autocast's lists).
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    struct Restore {
+      ~Restore() {
+        at::autocast::set_cpu_enabled(false);
+        at::autocast::clear_cache();
+      }
+    } restore;
+    return gncyclegan::forward_any_size(*generator_, input).to(torch::kFloat32);
+  }
   return gncyclegan::forward_any_size(*generator_, input);
 }
 
@@ -180,7 +225,7 @@ torch::Tensor InferenceEngine::generator_input(const torch::Tensor &rgb) const {
   const int64_t inference_height = settings_.inference_height > 0 ? settings_.inference_height : height;
   if (inference_width != width || inference_height != height)
     input = at::upsample_bilinear2d(input, {inference_height, inference_width}, /*align_corners=*/false);
-  if (settings_.precision == Precision::fp16) input = input.to(torch::kHalf);
+  if (precision_ == Precision::fp16) input = input.to(torch::kHalf);
   return input;
 }
 

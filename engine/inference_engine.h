@@ -1,7 +1,8 @@
 // The generator as the element runs it: loaded once, placed on its device,
-// optionally in fp16, on its own CUDA stream, warmed up before the first
-// buffer, and run on frames of any size (optionally resized to an inference
-// size and back). Knows nothing of GStreamer.
+// run by LibTorch or (on the CPU) OpenVINO, in fp32 or reduced precision, on
+// its own CUDA stream, warmed up before the first buffer, and run on frames of
+// any size (optionally resized to an inference size and back). Knows nothing
+// of GStreamer.
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <c10/core/Device.h>
 #include <torch/types.h>
 
+#include "engine/precision.h"
 #include "model/generator.h"
 
 namespace gncycleganir {
@@ -28,12 +30,13 @@ class EngineError : public std::runtime_error {
   Cause cause_;
 };
 
-enum class Precision { fp32, fp16 };
+class OpenVinoBackend;
 
 struct EngineSettings {
   std::string model_path;
   std::string device = "auto";
-  Precision precision = Precision::fp32;
+  Backend backend = Backend::automatic;
+  Precision precision = Precision::automatic;
   int threads = 0;           // CPU intra-op threads, 0 = every core
   int inference_width = 0;   // 0 = the frame's
   int inference_height = 0;  // 0 = the frame's
@@ -47,7 +50,16 @@ class InferenceEngine {
   ~InferenceEngine();
 
   const c10::Device &device() const { return device_; }
-  std::string description() const;  // "resnet_6blocks_cbam on cpu (2 threads), fp32"
+  // What `auto` resolved to.
+  Backend backend() const { return backend_; }
+  Precision precision() const { return precision_; }
+  const gncyclegan::GeneratorConfig &config() const { return generator_->config(); }
+  // "resnet_6blocks_cbam on cpu (2 threads), openvino 2026.4.1, bf16"
+  std::string description() const;
+
+  // The size frames are resized to for the generator (0 = the frame's own);
+  // may change between frames (adaptive inference size).
+  void set_inference_size(int width, int height);
 
   // Runs the network on a frame of this size, so the first real frame pays no
   // allocation or kernel-selection cost; on CUDA also records the generator
@@ -73,7 +85,10 @@ class InferenceEngine {
  private:
   EngineSettings settings_;
   c10::Device device_;
+  Backend backend_ = Backend::libtorch;
+  Precision precision_ = Precision::fp32;
   std::shared_ptr<gncyclegan::Generator> generator_;
+  std::unique_ptr<OpenVinoBackend> openvino_;
   // The generator's input for a frame: luma for gray-input models, resized to
   // the inference size, in the engine's precision.
   torch::Tensor generator_input(const torch::Tensor &rgb) const;

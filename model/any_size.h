@@ -6,6 +6,8 @@
 // padded up to the smallest size the network runs on (8 for the ResNets).
 #pragma once
 
+#include <functional>
+
 #include <torch/types.h>
 
 #include "model/generator.h"
@@ -18,5 +20,9 @@ int64_t padded_size(int64_t size, int multiple);
 // N x C x H x W in [-1, 1], any H and W >= 1 -> N x C' x H x W. Runs without
 // building an autograd graph.
 torch::Tensor forward_any_size(Generator &generator, const torch::Tensor &input);
+// The same with `forward` in place of the generator's own (another runtime
+// running a generator of this configuration).
+torch::Tensor forward_any_size(const GeneratorConfig &config, const torch::Tensor &input,
+                               const std::function<torch::Tensor(const torch::Tensor &)> &forward);
 
 }  // namespace gncyclegan

@@ -27,22 +27,27 @@
 
 #include <c10/util/Exception.h>
 
+#include "engine/adaptive_size.h"
+#include "engine/inference_engine.h"
 #include "plugin/default_model.h"
 #include "plugin/frame_conversion.h"
-#include "engine/inference_engine.h"
 #include "plugin/palette.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_gncycleganir_debug);
 #define GST_CAT_DEFAULT gst_gncycleganir_debug
 
+using gncycleganir::AdaptiveInferenceSize;
+using gncycleganir::Backend;
 using gncycleganir::EngineError;
 using gncycleganir::EngineSettings;
 using gncycleganir::InferenceEngine;
+using gncycleganir::InferenceSize;
 using gncycleganir::Palette;
 using gncycleganir::Precision;
 
 #define DEFAULT_DEVICE "auto"
-#define DEFAULT_PRECISION GST_GNCYCLEGANIR_PRECISION_FP32
+#define DEFAULT_BACKEND GST_GNCYCLEGANIR_BACKEND_AUTO
+#define DEFAULT_PRECISION GST_GNCYCLEGANIR_PRECISION_AUTO
 #define DEFAULT_INFERENCE_SIZE 0
 #define DEFAULT_PALETTE GST_GNCYCLEGANIR_PALETTE_WHITE_HOT
 #define DEFAULT_NUM_THREADS 0
@@ -57,17 +62,35 @@ enum {
   PROP_0,
   PROP_MODEL,
   PROP_DEVICE,
+  PROP_BACKEND,
   PROP_PRECISION,
   PROP_INFERENCE_WIDTH,
   PROP_INFERENCE_HEIGHT,
   PROP_PALETTE,
   PROP_NUM_THREADS,
   PROP_CUDA_GRAPH,
+  PROP_ACTIVE_INFERENCE_WIDTH,
+  PROP_ACTIVE_INFERENCE_HEIGHT,
   PROP_FRAMES_PROCESSED,
   PROP_MEAN_LATENCY,
 };
 
-typedef enum { GST_GNCYCLEGANIR_PRECISION_FP32, GST_GNCYCLEGANIR_PRECISION_FP16 } GstGncycleganirPrecision;
+// Values equal gncycleganir::Precision's and gncycleganir::Backend's.
+typedef enum {
+  GST_GNCYCLEGANIR_PRECISION_AUTO,
+  GST_GNCYCLEGANIR_PRECISION_FP32,
+  GST_GNCYCLEGANIR_PRECISION_FP16,
+  GST_GNCYCLEGANIR_PRECISION_BF16,
+} GstGncycleganirPrecision;
+static_assert(int(Precision::bf16) == GST_GNCYCLEGANIR_PRECISION_BF16 && int(Precision::automatic) == 0,
+              "the precision enum mirrors gncycleganir::Precision");
+typedef enum {
+  GST_GNCYCLEGANIR_BACKEND_AUTO,
+  GST_GNCYCLEGANIR_BACKEND_LIBTORCH,
+  GST_GNCYCLEGANIR_BACKEND_OPENVINO,
+} GstGncycleganirBackend;
+static_assert(int(Backend::openvino) == GST_GNCYCLEGANIR_BACKEND_OPENVINO && int(Backend::automatic) == 0,
+              "the backend enum mirrors gncycleganir::Backend");
 // Values equal gncycleganir::Palette's.
 typedef enum {
   GST_GNCYCLEGANIR_PALETTE_WHITE_HOT,
@@ -83,10 +106,25 @@ static_assert(int(Palette::arctic) == GST_GNCYCLEGANIR_PALETTE_ARCTIC && int(Pal
 static GType gst_gncycleganir_precision_get_type() {
   static GType type = 0;
   static const GEnumValue values[] = {
+      {GST_GNCYCLEGANIR_PRECISION_AUTO,
+       "bf16 on CPUs with native bf16 arithmetic (AVX512-BF16, AMX), fp32 on other CPUs and on CUDA", "auto"},
       {GST_GNCYCLEGANIR_PRECISION_FP32, "32-bit floating point", "fp32"},
       {GST_GNCYCLEGANIR_PRECISION_FP16, "16-bit floating point (CUDA only)", "fp16"},
+      {GST_GNCYCLEGANIR_PRECISION_BF16, "bfloat16 (CPUs with native bf16 arithmetic only)", "bf16"},
       {0, nullptr, nullptr}};
   if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstGncycleganirPrecision", values));
+  return type;
+}
+
+static GType gst_gncycleganir_backend_get_type() {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_GNCYCLEGANIR_BACKEND_AUTO,
+       "OpenVINO on the CPU when this build has it (ResNet generators), LibTorch otherwise and on CUDA", "auto"},
+      {GST_GNCYCLEGANIR_BACKEND_LIBTORCH, "LibTorch (CPU or CUDA): the reference", "libtorch"},
+      {GST_GNCYCLEGANIR_BACKEND_OPENVINO, "OpenVINO (CPU only; needs a build with OpenVINO)", "openvino"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstGncycleganirBackend", values));
   return type;
 }
 
@@ -110,6 +148,18 @@ struct Streaming {
   std::map<Palette, torch::Tensor> tables;  // on the engine's device
   std::vector<torch::Tensor> upload_staging, download_staging;
   GstClockTime reported_latency = 0;  // what LATENCY queries answer
+  // Real time on the CPU: the inference size follows the frame interval
+  // (live sources, no inference size set); null when the size is fixed.
+  std::unique_ptr<AdaptiveInferenceSize> adaptive;
+  GstClockTime caps_interval = 0;      // from the caps' framerate (0 = unknown)
+  GstClockTime last_pts = GST_CLOCK_TIME_NONE;
+  double measured_interval = 0;        // moving average of input timestamp steps, ns
+  int interval_samples = 0;
+  GstClockTime interval() const {
+    // A live source's real rate wins over what its caps announce (a camera
+    // may deliver fewer frames in low light).
+    return interval_samples >= 10 ? GstClockTime(measured_interval) : caps_interval;
+  }
 };
 
 struct _GstGncycleganir {
@@ -118,6 +168,7 @@ struct _GstGncycleganir {
   // Properties, under the object lock.
   gchar *model;
   gchar *device;
+  GstGncycleganirBackend backend;
   GstGncycleganirPrecision precision;
   guint inference_width, inference_height;
   std::atomic<int> palette;
@@ -125,6 +176,7 @@ struct _GstGncycleganir {
   gboolean cuda_graph;
 
   // Statistics, read from any thread.
+  std::atomic<guint> active_width, active_height;  // the inference size in use
   std::atomic<guint64> frames;
   std::atomic<double> total_ms;
   std::atomic<GstClockTime> latency;  // measured per-frame processing time
@@ -179,6 +231,9 @@ static void gst_gncycleganir_set_property(GObject *object, guint id, const GValu
                   g_value_get_string(value) ? g_value_get_string(value) : "(null)", self->device);
       }
       break;
+    case PROP_BACKEND:
+      self->backend = GstGncycleganirBackend(g_value_get_enum(value));
+      break;
     case PROP_PRECISION:
       self->precision = GstGncycleganirPrecision(g_value_get_enum(value));
       break;
@@ -206,12 +261,15 @@ static void gst_gncycleganir_get_property(GObject *object, guint id, GValue *val
   switch (id) {
     case PROP_MODEL: g_value_set_string(value, self->model); break;
     case PROP_DEVICE: g_value_set_string(value, self->device); break;
+    case PROP_BACKEND: g_value_set_enum(value, self->backend); break;
     case PROP_PRECISION: g_value_set_enum(value, self->precision); break;
     case PROP_INFERENCE_WIDTH: g_value_set_uint(value, self->inference_width); break;
     case PROP_INFERENCE_HEIGHT: g_value_set_uint(value, self->inference_height); break;
     case PROP_PALETTE: g_value_set_enum(value, self->palette); break;
     case PROP_NUM_THREADS: g_value_set_uint(value, self->num_threads); break;
     case PROP_CUDA_GRAPH: g_value_set_boolean(value, self->cuda_graph); break;
+    case PROP_ACTIVE_INFERENCE_WIDTH: g_value_set_uint(value, self->active_width); break;
+    case PROP_ACTIVE_INFERENCE_HEIGHT: g_value_set_uint(value, self->active_height); break;
     case PROP_FRAMES_PROCESSED: g_value_set_uint64(value, self->frames); break;
     case PROP_MEAN_LATENCY:
       g_value_set_double(value, self->frames ? self->total_ms / double(self->frames) : 0.0);
@@ -254,7 +312,8 @@ static gboolean gst_gncycleganir_start(GstBaseTransform *trans) {
   GST_OBJECT_LOCK(self);
   settings.model_path = self->model ? self->model : "";
   settings.device = self->device;
-  settings.precision = self->precision == GST_GNCYCLEGANIR_PRECISION_FP16 ? Precision::fp16 : Precision::fp32;
+  settings.backend = Backend(self->backend);
+  settings.precision = Precision(self->precision);
   settings.threads = int(self->num_threads);
   settings.cuda_graph = self->cuda_graph;
   settings.inference_width = int(self->inference_width);
@@ -295,30 +354,112 @@ static gboolean gst_gncycleganir_stop(GstBaseTransform *trans) {
   return TRUE;
 }
 
+// Whether upstream is a live source (a camera, a network stream): only then
+// does a frame have a deadline the inference size must meet.
+static gboolean upstream_is_live(GstGncycleganir *self) {
+  GstQuery *query = gst_query_new_latency();
+  gboolean live = FALSE;
+  if (gst_pad_peer_query(GST_BASE_TRANSFORM_SINK_PAD(self), query)) gst_query_parse_latency(query, &live, nullptr, nullptr);
+  gst_query_unref(query);
+  return live;
+}
+
+static void set_active_size(GstGncycleganir *self, InferenceSize size) {
+  self->active_width = guint(size.width);
+  self->active_height = guint(size.height);
+  g_object_notify(G_OBJECT(self), "active-inference-width");
+  g_object_notify(G_OBJECT(self), "active-inference-height");
+}
+
 static gboolean gst_gncycleganir_set_info(GstVideoFilter *filter, GstCaps *, GstVideoInfo *in_info, GstCaps *,
                                           GstVideoInfo *) {
   GstGncycleganir *self = GST_GNCYCLEGANIR(filter);
   Streaming *streaming = self->streaming;
   if (!streaming) return FALSE;
+  InferenceEngine &engine = *streaming->engine;
+  const InferenceSize frame{GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info)};
+  GST_OBJECT_LOCK(self);
+  const InferenceSize requested{int(self->inference_width), int(self->inference_height)};
+  GST_OBJECT_UNLOCK(self);
+  const bool fixed_size = requested.width > 0 || requested.height > 0;
+  streaming->caps_interval = GST_VIDEO_INFO_FPS_N(in_info) > 0
+                                 ? gst_util_uint64_scale(GST_SECOND, GST_VIDEO_INFO_FPS_D(in_info), GST_VIDEO_INFO_FPS_N(in_info))
+                                 : 0;
+  streaming->adaptive.reset();
+  if (!fixed_size) engine.set_inference_size(0, 0);
+
   // Warm up at the negotiated size, so the first frame is not a cold start;
   // its last, warm run is the first latency estimate.
-  InferenceEngine &engine = *streaming->engine;
   const auto started = std::chrono::steady_clock::now();
   std::chrono::nanoseconds warm_run{0};
-  if (!guarded(self, "warming up",
-               [&] { warm_run = engine.warm_up(GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info)); }))
-    return FALSE;
+  auto warm_up = [&] {
+    return guarded(self, "warming up", [&] { warm_run = engine.warm_up(frame.width, frame.height); });
+  };
+  if (!warm_up()) return FALSE;
+  InferenceSize active{requested.width > 0 ? requested.width : frame.width,
+                       requested.height > 0 ? requested.height : frame.height};
+  if (!fixed_size && engine.device().is_cpu() && upstream_is_live(self)) {
+    AdaptiveInferenceSize::Settings settings;
+    settings.multiple = engine.config().size_multiple();
+    streaming->adaptive = std::make_unique<AdaptiveInferenceSize>(frame, settings);
+    const auto full_size_time = warm_run;
+    active = streaming->adaptive->start(full_size_time, std::chrono::nanoseconds(streaming->interval()));
+    if (active != frame) {
+      engine.set_inference_size(active.width, active.height);
+      if (!warm_up()) return FALSE;
+    }
+    GST_INFO_OBJECT(self, "live source at %" GST_TIME_FORMAT " a frame: inference size %dx%d (a %dx%d frame takes %"
+                    GST_TIME_FORMAT " at full size)", GST_TIME_ARGS(streaming->interval()), active.width,
+                    active.height, frame.width, frame.height, GST_TIME_ARGS(full_size_time.count()));
+  }
+  set_active_size(self, active);
   const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
   streaming->reported_latency = warm_run.count();
   self->latency = streaming->reported_latency;
-  GST_INFO_OBJECT(self, "warmed up at %dx%d in %" GST_TIME_FORMAT "; a warm frame takes %" GST_TIME_FORMAT "%s",
-                  GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info), GST_TIME_ARGS(elapsed.count()),
+  GST_INFO_OBJECT(self, "warmed up at %dx%d (inference %dx%d) in %" GST_TIME_FORMAT "; a warm frame takes %" GST_TIME_FORMAT "%s",
+                  frame.width, frame.height, active.width, active.height, GST_TIME_ARGS(elapsed.count()),
                   GST_TIME_ARGS(warm_run.count()), engine.replays_cuda_graph() ? " (replaying a CUDA graph)" : "");
   if (!engine.cuda_graph_error().empty())
     GST_WARNING_OBJECT(self, "running the generator op by op: recording it as a CUDA graph failed: %s",
                        engine.cuda_graph_error().c_str());
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
   return TRUE;
+}
+
+// Sees every input buffer, before QoS drops late ones: the live input rate.
+static void gst_gncycleganir_before_transform(GstBaseTransform *trans, GstBuffer *buffer) {
+  GstGncycleganir *self = GST_GNCYCLEGANIR(trans);
+  Streaming *streaming = self->streaming;
+  if (!streaming || !GST_BUFFER_PTS_IS_VALID(buffer)) return;
+  const GstClockTime pts = GST_BUFFER_PTS(buffer);
+  if (GST_CLOCK_TIME_IS_VALID(streaming->last_pts) && pts > streaming->last_pts &&
+      pts - streaming->last_pts < GST_SECOND) {
+    const double step = double(pts - streaming->last_pts);
+    streaming->measured_interval =
+        streaming->interval_samples ? streaming->measured_interval + (step - streaming->measured_interval) / 16 : step;
+    streaming->interval_samples++;
+  }
+  streaming->last_pts = pts;
+}
+
+// Applies the adaptive size's verdict on this frame's time.
+static void adapt_inference_size(GstGncycleganir *self, Streaming *streaming, std::chrono::nanoseconds frame_time) {
+  auto changed = streaming->adaptive->observe(frame_time, std::chrono::nanoseconds(streaming->interval()));
+  if (!changed) return;
+  InferenceEngine &engine = *streaming->engine;
+  const InferenceSize previous{int(self->active_width), int(self->active_height)};
+  engine.set_inference_size(changed->width, changed->height);
+  const InferenceSize frame = streaming->adaptive->ladder().front();
+  std::chrono::nanoseconds warm_run{0};
+  // Prepare the new size now (OpenVINO compiles it), so its first frames are
+  // timed warm.
+  if (!guarded(self, "warming up", [&] { warm_run = engine.warm_up(frame.width, frame.height); })) return;
+  set_active_size(self, *changed);
+  GST_INFO_OBJECT(self, "inference size %dx%d -> %dx%d: frames take %" GST_TIME_FORMAT " against %" GST_TIME_FORMAT
+                  " between frames", previous.width, previous.height, changed->width, changed->height,
+                  GST_TIME_ARGS(frame_time.count()), GST_TIME_ARGS(streaming->interval()));
+  streaming->reported_latency = GstClockTime(warm_run.count()) + GstClockTime(warm_run.count()) / 4;
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
 }
 
 static GstFlowReturn gst_gncycleganir_transform_frame(GstVideoFilter *filter, GstVideoFrame *in, GstVideoFrame *out) {
@@ -337,7 +478,8 @@ static GstFlowReturn gst_gncycleganir_transform_frame(GstVideoFilter *filter, Gs
   });
   if (!done) return GST_FLOW_ERROR;
 
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
+  const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
   self->frames++;
   self->total_ms = self->total_ms + ms;
   // Latency: a moving average of the processing time; tell the pipeline when
@@ -350,6 +492,7 @@ static GstFlowReturn gst_gncycleganir_transform_frame(GstVideoFilter *filter, Gs
     GST_INFO_OBJECT(self, "processing takes %" GST_TIME_FORMAT ", reporting a higher latency", GST_TIME_ARGS(average));
     gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
   }
+  if (streaming->adaptive) adapt_inference_size(self, streaming, elapsed);
   return GST_FLOW_OK;
 }
 
@@ -422,19 +565,30 @@ static void gst_gncycleganir_class_init(GstGncycleganirClass *klass) {
                           "Where the generator runs: auto (CUDA when available, else CPU), cpu, cuda or cuda:N",
                           DEFAULT_DEVICE, ready));
   g_object_class_install_property(
+      gobject_class, PROP_BACKEND,
+      g_param_spec_enum("backend", "Backend",
+                        "Runtime that runs the generator: auto picks OpenVINO on the CPU when this build has it "
+                        "(the faster there) and LibTorch otherwise; both run the same weights file",
+                        gst_gncycleganir_backend_get_type(), DEFAULT_BACKEND, ready));
+  g_object_class_install_property(
       gobject_class, PROP_PRECISION,
-      g_param_spec_enum("precision", "Precision", "Arithmetic of the generator (fp16 needs CUDA)",
+      g_param_spec_enum("precision", "Precision",
+                        "Arithmetic of the generator: auto is bf16 on CPUs with native bf16 (AVX512-BF16 or AMX; "
+                        "within a few gray levels of fp32) and fp32 elsewhere and on CUDA; fp16 needs CUDA, bf16 a "
+                        "CPU with native bf16",
                         gst_gncycleganir_precision_get_type(), DEFAULT_PRECISION, ready));
   g_object_class_install_property(
       gobject_class, PROP_INFERENCE_WIDTH,
       g_param_spec_uint("inference-width", "Inference width",
-                        "Run the generator on frames resized to this width and scale the result back (0 = the "
-                        "frame's width); smaller is faster, and matching the training scale helps quality",
+                        "Run the generator on frames resized to this width and scale the result back. 0 = "
+                        "automatic: the frame's width, except on the CPU with a live source, where the element "
+                        "picks the largest size that keeps up with the frame rate (see active-inference-width); "
+                        "smaller is faster, and matching the training scale helps quality",
                         0, MAX_INFERENCE_SIZE, DEFAULT_INFERENCE_SIZE, ready));
   g_object_class_install_property(
       gobject_class, PROP_INFERENCE_HEIGHT,
       g_param_spec_uint("inference-height", "Inference height",
-                        "Run the generator on frames resized to this height (0 = the frame's height)", 0,
+                        "Run the generator on frames resized to this height (0 = automatic, as inference-width)", 0,
                         MAX_INFERENCE_SIZE, DEFAULT_INFERENCE_SIZE, ready));
   g_object_class_install_property(
       gobject_class, PROP_PALETTE,
@@ -452,6 +606,17 @@ static void gst_gncycleganir_class_init(GstGncycleganirClass *klass) {
                            "On CUDA, record the generator as a CUDA graph when warming up and replay it for every "
                            "frame: one launch instead of hundreds, which is most of a small model's frame time",
                            DEFAULT_CUDA_GRAPH, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_ACTIVE_INFERENCE_WIDTH,
+      g_param_spec_uint("active-inference-width", "Active inference width",
+                        "Width the generator runs at now: the set inference-width, the frame's, or the size chosen "
+                        "to keep up with a live source on the CPU (never below a 120-pixel short side); 0 before "
+                        "caps are set",
+                        0, G_MAXUINT, 0, statistic));
+  g_object_class_install_property(
+      gobject_class, PROP_ACTIVE_INFERENCE_HEIGHT,
+      g_param_spec_uint("active-inference-height", "Active inference height",
+                        "Height the generator runs at now (see active-inference-width)", 0, G_MAXUINT, 0, statistic));
   g_object_class_install_property(
       gobject_class, PROP_FRAMES_PROCESSED,
       g_param_spec_uint64("frames-processed", "Frames processed", "Frames converted since the element started", 0,
@@ -473,22 +638,27 @@ static void gst_gncycleganir_class_init(GstGncycleganirClass *klass) {
   transform_class->stop = GST_DEBUG_FUNCPTR(gst_gncycleganir_stop);
   transform_class->transform_caps = GST_DEBUG_FUNCPTR(gst_gncycleganir_transform_caps);
   transform_class->query = GST_DEBUG_FUNCPTR(gst_gncycleganir_query);
+  transform_class->before_transform = GST_DEBUG_FUNCPTR(gst_gncycleganir_before_transform);
   transform_class->passthrough_on_same_caps = FALSE;
   filter_class->set_info = GST_DEBUG_FUNCPTR(gst_gncycleganir_set_info);
   filter_class->transform_frame = GST_DEBUG_FUNCPTR(gst_gncycleganir_transform_frame);
 
   gst_type_mark_as_plugin_api(gst_gncycleganir_precision_get_type(), GstPluginAPIFlags(0));
+  gst_type_mark_as_plugin_api(gst_gncycleganir_backend_get_type(), GstPluginAPIFlags(0));
   gst_type_mark_as_plugin_api(gst_gncycleganir_palette_get_type(), GstPluginAPIFlags(0));
   GST_DEBUG_CATEGORY_INIT(gst_gncycleganir_debug, "gncycleganir", 0, "GN-CycleGAN visible to infrared");
 }
 
 static void gst_gncycleganir_init(GstGncycleganir *self) {
   new (&self->palette) std::atomic<int>(DEFAULT_PALETTE);
+  new (&self->active_width) std::atomic<guint>(0);
+  new (&self->active_height) std::atomic<guint>(0);
   new (&self->frames) std::atomic<guint64>(0);
   new (&self->total_ms) std::atomic<double>(0);
   new (&self->latency) std::atomic<GstClockTime>(0);
   self->model = nullptr;
   self->device = g_strdup(DEFAULT_DEVICE);
+  self->backend = DEFAULT_BACKEND;
   self->precision = DEFAULT_PRECISION;
   self->inference_width = self->inference_height = DEFAULT_INFERENCE_SIZE;
   self->num_threads = DEFAULT_NUM_THREADS;

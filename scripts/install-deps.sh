@@ -5,7 +5,7 @@
 #   scripts/install-deps.sh          build + tests
 #   scripts/install-deps.sh --fuzz   also clang and libFuzzer (scripts/fuzz.sh)
 #   scripts/install-deps.sh --venv   also python3-venv (scripts/python-env.sh)
-#   scripts/install-deps.sh --bench  also python3-torch, python3-opencv (benchmarks/)
+#   scripts/install-deps.sh --bench  also python3-torch, python3-opencv, gst-plugins-bad (benchmarks/)
 set -euo pipefail
 
 packages=(
@@ -23,7 +23,7 @@ for arg in "$@"; do
   case "$arg" in
     --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
     --venv) packages+=(python3 python3-venv) ;;
-    --bench) packages+=(python3 python3-torch python3-opencv) ;;
+    --bench) packages+=(python3 python3-torch python3-opencv gstreamer1.0-plugins-bad) ;;  # fpsdisplaysink
     *) echo "install-deps.sh: unknown option $arg (known: --fuzz, --venv, --bench)" >&2; exit 2 ;;
   esac
 done

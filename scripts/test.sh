@@ -2,6 +2,7 @@
 # Installs what is missing, builds, and runs every test.
 #
 #   scripts/test.sh [MESON_OPTION ...]   options go to `meson setup` (BUILD_DIR, default build/)
+#   GNCYCLEGAN_OPENVINO=0 scripts/test.sh -Dopenvino=disabled   the same without the OpenVINO backend
 #
 # The safetensors interop tests run when GNCYCLEGAN_PYTHON names a Python with
 # safetensors and numpy, or when scripts/python-env.sh has made its environment;
@@ -15,9 +16,15 @@ if [ -z "${GNCYCLEGAN_PYTHON:-}" ]; then
   [ -n "$venv" ] && export GNCYCLEGAN_PYTHON="$venv/bin/python"
 fi
 
+# The OpenVINO CPU backend's runtime (PyPI's wheel); GNCYCLEGAN_OPENVINO=0 builds without it.
+openvino=()
+if [ "${GNCYCLEGAN_OPENVINO:-1}" != 0 ]; then
+  openvino=(-Dopenvino=enabled "-Dopenvino_dir=$(scripts/openvino-env.sh | tail -n 1)")
+fi
+
 build=${BUILD_DIR:-build}
 if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" "$@"
+  meson setup "$build" "${openvino[@]}" "$@"
 elif [ $# -gt 0 ]; then
   meson setup --reconfigure "$build" "$@"
 fi

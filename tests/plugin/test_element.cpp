@@ -22,6 +22,7 @@
 #include "model/device.h"
 #include "model/pixels.h"
 #include "model/weights.h"
+#include "engine/adaptive_size.h"
 #include "engine/inference_engine.h"
 #include "plugin/palette.h"
 #include "tests/support/test_support.h"
@@ -54,7 +55,8 @@ class Element : public ::testing::Test {
   }
 
   GstHarness *harness(const std::string &properties, const std::string &in_caps, const std::string &out_caps) {
-    const std::string description = "gncycleganir num-threads=1 model=\"" + model_ + "\" " + properties;
+    // fp32: the tests that compare against LibTorch's forward expect its result to a gray level.
+    const std::string description = "gncycleganir num-threads=1 precision=fp32 model=\"" + model_ + "\" " + properties;
     GstHarness *h = gst_harness_new_parse(description.c_str());
     harnesses_.push_back(h);
     gst_harness_set_src_caps_str(h, in_caps.c_str());
@@ -346,27 +348,32 @@ TEST_F(Element, PropertiesRoundTripAndBadValuesAreRefused) {
   GstElement *element = gst_element_factory_make("gncycleganir", nullptr);
   ASSERT_NE(element, nullptr);
   gboolean cuda_graph = FALSE;
-  g_object_get(element, "cuda-graph", &cuda_graph, nullptr);
+  gint precision = -1, backend = -1;
+  g_object_get(element, "cuda-graph", &cuda_graph, "precision", &precision, "backend", &backend, nullptr);
   EXPECT_TRUE(cuda_graph) << "on by default";
+  EXPECT_EQ(precision, int(Precision::automatic));
+  EXPECT_EQ(backend, int(Backend::automatic));
   g_object_set(element, "cuda-graph", FALSE, nullptr);
   g_object_get(element, "cuda-graph", &cuda_graph, nullptr);
   EXPECT_FALSE(cuda_graph);
   g_object_set(element, "model", "/some/file.safetensors", "device", "cuda:1", "inference-width", 320,
                "inference-height", 240, "num-threads", 3, nullptr);
   gst_util_set_object_arg(G_OBJECT(element), "palette", "lava");
-  gst_util_set_object_arg(G_OBJECT(element), "precision", "fp16");
+  gst_util_set_object_arg(G_OBJECT(element), "precision", "bf16");
+  gst_util_set_object_arg(G_OBJECT(element), "backend", "libtorch");
   gchar *model = nullptr, *device = nullptr;
   guint width = 0, height = 0, threads = 0;
-  gint palette = -1, precision = -1;
+  gint palette = -1;
   g_object_get(element, "model", &model, "device", &device, "inference-width", &width, "inference-height", &height,
-               "num-threads", &threads, "palette", &palette, "precision", &precision, nullptr);
+               "num-threads", &threads, "palette", &palette, "precision", &precision, "backend", &backend, nullptr);
   EXPECT_STREQ(model, "/some/file.safetensors");
   EXPECT_STREQ(device, "cuda:1");
   EXPECT_EQ(width, 320u);
   EXPECT_EQ(height, 240u);
   EXPECT_EQ(threads, 3u);
   EXPECT_EQ(palette, int(Palette::lava));
-  EXPECT_EQ(precision, 1);
+  EXPECT_EQ(precision, int(Precision::bf16));
+  EXPECT_EQ(backend, int(Backend::libtorch));
   g_free(model);
   g_free(device);
 
@@ -380,9 +387,13 @@ TEST_F(Element, PropertiesRoundTripAndBadValuesAreRefused) {
 
   guint64 frames = 1;
   gdouble latency = 1;
-  g_object_get(element, "frames-processed", &frames, "mean-latency", &latency, nullptr);
+  guint active_width = 1, active_height = 1;
+  g_object_get(element, "frames-processed", &frames, "mean-latency", &latency, "active-inference-width",
+               &active_width, "active-inference-height", &active_height, nullptr);
   EXPECT_EQ(frames, 0u);
   EXPECT_EQ(latency, 0.0);
+  EXPECT_EQ(active_width, 0u) << "no size before caps";
+  EXPECT_EQ(active_height, 0u);
   gst_object_unref(element);
 }
 
@@ -502,6 +513,45 @@ TEST_F(Element, LatencyQueriesIncludeTheMeasuredProcessingTime) {
   gst_object_unref(pipeline);
 }
 
+// The inference size a pipeline ran at, from the element's read-only properties.
+InferenceSize active_size_after(const std::string &description) {
+  GstElement *pipeline = nullptr;
+  const std::string error = run_pipeline(description, &pipeline);
+  EXPECT_EQ(error, "");
+  if (!pipeline) return {};
+  GstElement *element = gst_bin_get_by_name(GST_BIN(pipeline), "ir");
+  guint width = 0, height = 0;
+  g_object_get(element, "active-inference-width", &width, "active-inference-height", &height, nullptr);
+  gst_object_unref(element);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return {int(width), int(height)};
+}
+
+// A live source at 500 frames/s leaves 2 ms a frame, which no size of even
+// this tiny model meets at 320 x 240: the element runs at the floor (a 120-pixel
+// short side, 160 x 120). The same frames from a non-live source have no
+// deadline and keep their size, and so does a size the user set.
+TEST_F(Element, ALiveSourceOnTheCpuGetsAnInferenceSizeThatKeepsUp) {
+  const std::string caps = "video/x-raw,width=320,height=240,framerate=500/1";
+  const std::string element = " ! gncycleganir name=ir num-threads=1 device=cpu model=\"" + model_ + "\"";
+  const auto live = active_size_after("videotestsrc is-live=true num-buffers=1500 ! " + caps + element + " ! fakesink");
+  EXPECT_EQ(live, (InferenceSize{160, 120}));
+  const auto file = active_size_after("videotestsrc num-buffers=20 ! " + caps + element + " ! fakesink");
+  EXPECT_EQ(file, (InferenceSize{320, 240}));
+  const auto fixed = active_size_after("videotestsrc is-live=true num-buffers=50 ! " + caps + element +
+                                       " inference-width=200 inference-height=152 ! fakesink");
+  EXPECT_EQ(fixed, (InferenceSize{200, 152}));
+}
+
+// At 5 frames/s every size fits: the live source keeps the full size.
+TEST_F(Element, ALiveSourceWithTimeToSpareKeepsTheFullSize) {
+  const auto live = active_size_after("videotestsrc is-live=true num-buffers=25 ! "
+                                      "video/x-raw,width=320,height=240,framerate=5/1 ! gncycleganir name=ir "
+                                      "num-threads=1 device=cpu model=\"" + model_ + "\" ! fakesink");
+  EXPECT_EQ(live, (InferenceSize{320, 240}));
+}
+
 TEST_F(Element, LateFramesAreDroppedNotQueued) {
   const std::string caps = "video/x-raw,format=RGB,width=32,height=24,framerate=30/1";
   GstHarness *h = harness("", caps, "video/x-raw,format=GRAY8");
@@ -556,7 +606,8 @@ TEST_F(Element, TheBundledDefaultModelLoadsWhenNoModelIsSet) {
 TEST_F(Element, GstInspectDocumentsTheElement) {
   const auto result = test::run_command("gst-inspect-1.0 gncycleganir", dir_.file("inspect.txt"));
   ASSERT_EQ(result.status, 0) << result.output;
-  for (const char *text : {"Filter/Effect/Video", "model", "device", "precision", "inference-width",
+  for (const char *text : {"Filter/Effect/Video", "model", "device", "precision", "bf16", "backend", "openvino",
+                           "active-inference-width", "inference-width",
                            "inference-height", "palette", "ironbow", "num-threads", "frames-processed",
                            "mean-latency", "cuda-graph", "GRAY16_LE", "YUY2"})
     EXPECT_NE(result.output.find(text), std::string::npos) << text;

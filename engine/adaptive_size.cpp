@@ -1,0 +1,104 @@
+#include "engine/adaptive_size.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace gncycleganir {
+namespace {
+
+// Scales of the frame tried, largest first: steps of an eighth of the side.
+constexpr double kScales[] = {1.0, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125};
+
+int rounded(double value, int multiple) { return std::max(multiple, int(std::lround(value / multiple)) * multiple); }
+
+}  // namespace
+
+AdaptiveInferenceSize::AdaptiveInferenceSize(InferenceSize frame, const Settings &settings) : settings_(settings) {
+  ladder_.push_back(frame);
+  const int short_side = std::min(frame.width, frame.height);
+  const double floor_scale = std::min(1.0, double(settings.min_short_side) / std::max(1, short_side));
+  for (double scale : kScales) {
+    if (scale >= 1.0) continue;
+    const double clamped = std::max(scale, floor_scale);
+    InferenceSize size{rounded(frame.width * clamped, settings.multiple), rounded(frame.height * clamped, settings.multiple)};
+    if (size.area() < ladder_.back().area()) ladder_.push_back(size);
+    if (clamped > scale) break;  // reached the floor
+  }
+  records_.resize(ladder_.size());
+}
+
+double AdaptiveInferenceSize::predicted_ns(size_t index, Clock::time_point now) const {
+  auto fresh = [&](size_t i) { return records_[i].frames > 0 && now - records_[i].measured <= settings_.memory; };
+  if (fresh(index)) return records_[index].mean_ns;
+  // Frame time = overhead + cost per pixel x area, fitted through the two
+  // freshest measured sizes; from one size alone, in proportion to the area
+  // (which overestimates larger sizes: growing stays cautious).
+  std::vector<size_t> known;
+  for (size_t i = 0; i < ladder_.size(); ++i)
+    if (fresh(i)) known.push_back(i);
+  std::sort(known.begin(), known.end(),
+            [&](size_t a, size_t b) { return records_[a].measured > records_[b].measured; });
+  if (known.empty()) return 0;
+  const double area = double(ladder_[index].area());
+  const size_t a = known[0];
+  if (known.size() >= 2) {
+    const size_t b = known[1];
+    const double area_a = double(ladder_[a].area()), area_b = double(ladder_[b].area());
+    const double per_pixel = (records_[a].mean_ns - records_[b].mean_ns) / (area_a - area_b);
+    if (per_pixel > 0) {
+      const double overhead = std::max(0.0, records_[a].mean_ns - per_pixel * area_a);
+      return overhead + per_pixel * area;
+    }
+  }
+  return records_[a].mean_ns * area / double(ladder_[a].area());
+}
+
+size_t AdaptiveInferenceSize::largest_fitting(double budget_ns, Clock::time_point now) const {
+  for (size_t i = 0; i < ladder_.size(); ++i)
+    if (predicted_ns(i, now) <= budget_ns) return i;
+  return ladder_.size() - 1;
+}
+
+void AdaptiveInferenceSize::move_to(size_t index, Clock::time_point now) {
+  index_ = index;
+  frames_here_ = 0;
+  changed_ = now;
+}
+
+InferenceSize AdaptiveInferenceSize::start(Duration full_size_time, Duration interval, Clock::time_point now) {
+  records_.assign(ladder_.size(), Record{});
+  records_[0] = Record{double(full_size_time.count()), 1, now};
+  move_to(interval.count() > 0 ? largest_fitting(settings_.headroom * double(interval.count()), now) : 0, now);
+  return current();
+}
+
+std::optional<InferenceSize> AdaptiveInferenceSize::observe(Duration frame_time, Duration interval,
+                                                            Clock::time_point now) {
+  Record &record = records_[index_];
+  // A fresh size starts its average over; after that, about `window` frames of memory.
+  const double alpha = record.frames == 0 || frames_here_ == 0 ? 1.0 : 2.0 / (settings_.window + 1);
+  record.mean_ns += alpha * (double(frame_time.count()) - record.mean_ns);
+  record.frames++;
+  record.measured = now;
+  frames_here_++;
+  if (interval.count() <= 0 || frames_here_ < settings_.window || now - changed_ < settings_.dwell) return std::nullopt;
+
+  const double budget = settings_.headroom * double(interval.count());
+  size_t next = index_;
+  if (record.mean_ns > budget * (1 + settings_.band)) {
+    next = index_ + 1;
+    while (next + 1 < ladder_.size() && predicted_ns(next, now) > budget) ++next;
+    next = std::min(next, ladder_.size() - 1);
+  } else {
+    for (size_t i = 0; i < index_; ++i)
+      if (predicted_ns(i, now) <= budget * (1 - settings_.band)) {
+        next = i;
+        break;
+      }
+  }
+  if (next == index_) return std::nullopt;
+  move_to(next, now);
+  return current();
+}
+
+}  // namespace gncycleganir

@@ -1,0 +1,169 @@
+#include "engine/openvino_graph.h"
+
+#include <map>
+#include <stdexcept>
+
+#include <openvino/op/add.hpp>
+#include <openvino/op/batch_norm.hpp>
+#include <openvino/op/concat.hpp>
+#include <openvino/op/constant.hpp>
+#include <openvino/op/convolution.hpp>
+#include <openvino/op/interpolate.hpp>
+#include <openvino/op/matmul.hpp>
+#include <openvino/op/multiply.hpp>
+#include <openvino/op/mvn.hpp>
+#include <openvino/op/pad.hpp>
+#include <openvino/op/parameter.hpp>
+#include <openvino/op/reduce_max.hpp>
+#include <openvino/op/reduce_mean.hpp>
+#include <openvino/op/relu.hpp>
+#include <openvino/op/reshape.hpp>
+#include <openvino/op/result.hpp>
+#include <openvino/op/sigmoid.hpp>
+#include <openvino/op/tanh.hpp>
+
+#include "engine/openvino_backend.h"
+#include "model/weights.h"
+
+namespace gncycleganir {
+namespace {
+
+using ov::Output;
+using ov::Node;
+namespace op = ov::op;
+
+// The generator's tensors by state-dict name, as OpenVINO constants.
+class Weights {
+ public:
+  explicit Weights(const torch::nn::Module &module) : tensors_(gncyclegan::module_tensors(module)) {}
+
+  std::shared_ptr<op::v0::Constant> operator()(const std::string &name) const {
+    auto it = tensors_.find(name);
+    if (it == tensors_.end()) throw std::invalid_argument("the generator has no tensor " + name);
+    const torch::Tensor tensor = it->second.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    ov::Shape shape(tensor.sizes().begin(), tensor.sizes().end());
+    // (const void *: a float * would pick the constructor that fills with one value)
+    return std::make_shared<op::v0::Constant>(ov::element::f32, shape, static_cast<const void *>(tensor.data_ptr<float>()));
+  }
+  // A bias of C values shaped 1 x C x 1 x 1, to add to an N x C x H x W map.
+  std::shared_ptr<op::v0::Constant> bias(const std::string &name) const {
+    auto constant = (*this)(name);
+    const size_t channels = ov::shape_size(constant->get_shape());
+    return std::make_shared<op::v0::Constant>(*constant, ov::Shape{1, channels, 1, 1});
+  }
+
+ private:
+  std::map<std::string, torch::Tensor> tensors_;
+};
+
+std::shared_ptr<op::v0::Constant> integers(const std::vector<int64_t> &values) {
+  return op::v0::Constant::create(ov::element::i64, ov::Shape{values.size()}, values);
+}
+
+Output<Node> reflect_pad(const Output<Node> &x, int64_t pad) {
+  return std::make_shared<op::v12::Pad>(x, integers({0, 0, pad, pad}), integers({0, 0, pad, pad}),
+                                        ov::op::PadMode::REFLECT);
+}
+
+// A convolution whose bias is added only when it matters: before an
+// InstanceNorm a per-channel constant is subtracted again with the mean.
+Output<Node> conv(const Weights &w, const std::string &name, const Output<Node> &x, size_t stride, int64_t pad,
+                  bool with_bias) {
+  Output<Node> y = std::make_shared<op::v1::Convolution>(x, w(name + ".weight"), ov::Strides{stride, stride},
+                                                         ov::CoordinateDiff{pad, pad}, ov::CoordinateDiff{pad, pad},
+                                                         ov::Strides{1, 1});
+  if (with_bias) y = std::make_shared<op::v1::Add>(y, w.bias(name + ".bias"));
+  return y;
+}
+
+// InstanceNorm without affine parameters: per sample and channel over H, W.
+Output<Node> instance_norm(const Output<Node> &x) {
+  return std::make_shared<op::v6::MVN>(x, integers({2, 3}), true, 1e-5f, ov::op::MVNEpsMode::INSIDE_SQRT);
+}
+
+Output<Node> relu(const Output<Node> &x) { return std::make_shared<op::v0::Relu>(x); }
+
+// CBAM (model/cbam.h): channel gate through a shared MLP on the average- and
+// max-pooled features, then a spatial gate from a 7x7 convolution and
+// BatchNorm (its running statistics: eval mode) on [max_c; mean_c].
+Output<Node> cbam(const Weights &w, const std::string &prefix, const Output<Node> &x) {
+  auto mlp = [&](const Output<Node> &pooled) {
+    Output<Node> hidden = std::make_shared<op::v0::MatMul>(pooled, w(prefix + "mlp.0.weight"), false, true);
+    hidden = relu(std::make_shared<op::v1::Add>(hidden, w(prefix + "mlp.0.bias")));
+    Output<Node> out = std::make_shared<op::v0::MatMul>(hidden, w(prefix + "mlp.2.weight"), false, true);
+    return std::make_shared<op::v1::Add>(out, w(prefix + "mlp.2.bias"));
+  };
+  auto spatial_axes = integers({2, 3});
+  auto average = std::make_shared<op::v1::ReduceMean>(x, spatial_axes, false);
+  auto maximum = std::make_shared<op::v1::ReduceMax>(x, spatial_axes, false);
+  auto attention = std::make_shared<op::v0::Sigmoid>(std::make_shared<op::v1::Add>(mlp(average), mlp(maximum)));
+  auto as_map = std::make_shared<op::v1::Reshape>(attention, integers({0, -1, 1, 1}), true);
+  auto gated = std::make_shared<op::v1::Multiply>(x, as_map);
+
+  auto channel_axis = integers({1});
+  auto pooled = std::make_shared<op::v0::Concat>(
+      ov::OutputVector{std::make_shared<op::v1::ReduceMax>(gated, channel_axis, true),
+                       std::make_shared<op::v1::ReduceMean>(gated, channel_axis, true)},
+      1);
+  auto logits = conv(w, prefix + "spatial.conv", pooled, 1, 3, false);
+  const std::string bn = prefix + "spatial.bn.";
+  auto normed = std::make_shared<op::v5::BatchNormInference>(logits, w(bn + "weight"), w(bn + "bias"),
+                                                             w(bn + "running_mean"), w(bn + "running_var"), 1e-5);
+  return std::make_shared<op::v1::Multiply>(gated, std::make_shared<op::v0::Sigmoid>(normed));
+}
+
+Output<Node> resnet_block(const Weights &w, const std::string &prefix, const Output<Node> &x, bool with_cbam) {
+  Output<Node> y = relu(instance_norm(conv(w, prefix + "conv_block.1", reflect_pad(x, 1), 1, 0, false)));
+  y = instance_norm(conv(w, prefix + "conv_block.5", reflect_pad(y, 1), 1, 0, false));
+  if (with_cbam) y = cbam(w, prefix + "cbam.", y);
+  return std::make_shared<op::v1::Add>(x, y);
+}
+
+// 2x upsampling: the reference's ConvTranspose2d(3, stride 2, padding 1,
+// output_padding 1), or nearest-neighbour resize + reflection pad + 3x3
+// convolution (the _resizeconv variant). Followed by InstanceNorm, so no bias.
+Output<Node> upsample(const Weights &w, const std::string &prefix, const Output<Node> &x, bool resize_conv) {
+  if (!resize_conv)
+    return std::make_shared<op::v1::ConvolutionBackpropData>(x, w(prefix + ".weight"), ov::Strides{2, 2},
+                                                             ov::CoordinateDiff{1, 1}, ov::CoordinateDiff{1, 1},
+                                                             ov::Strides{1, 1}, ov::op::PadType::EXPLICIT,
+                                                             ov::CoordinateDiff{1, 1});
+  op::util::InterpolateBase::InterpolateAttrs attrs;
+  attrs.mode = op::util::InterpolateBase::InterpolateMode::NEAREST;
+  attrs.shape_calculation_mode = op::util::InterpolateBase::ShapeCalcMode::SCALES;
+  // PyTorch's nearest upsampling: output pixel i reads input pixel floor(i / 2).
+  attrs.coordinate_transformation_mode = op::util::InterpolateBase::CoordinateTransformMode::ASYMMETRIC;
+  attrs.nearest_mode = op::util::InterpolateBase::NearestMode::FLOOR;
+  auto scales = op::v0::Constant::create(ov::element::f32, ov::Shape{2}, {2.0f, 2.0f});
+  auto resized = std::make_shared<op::v11::Interpolate>(x, scales, integers({2, 3}), attrs);
+  return conv(w, prefix + ".conv", reflect_pad(resized, 1), 1, 0, false);
+}
+
+}  // namespace
+
+std::shared_ptr<ov::Model> build_openvino_graph(gncyclegan::Generator &generator, int64_t height, int64_t width) {
+  const auto &config = generator.config();
+  std::string why;
+  if (!openvino_builds(config, &why)) throw std::invalid_argument(why);
+  const Weights w(generator);
+  auto input = std::make_shared<op::v0::Parameter>(
+      ov::element::f32, ov::PartialShape{1, config.in_channels, ov::Dimension(height), ov::Dimension(width)});
+  input->set_friendly_name("visible");
+
+  // Indices are those of the reference's nn.Sequential (model/resnet_generator.cpp).
+  Output<Node> x = relu(instance_norm(conv(w, "model.1", reflect_pad(input, 3), 1, 0, false)));
+  x = relu(instance_norm(conv(w, "model.4", x, 2, 1, false)));
+  x = relu(instance_norm(conv(w, "model.7", x, 2, 1, false)));
+  int index = 10;
+  for (int block = 0; block < config.n_blocks; ++block, ++index)
+    x = resnet_block(w, "model." + std::to_string(index) + ".", x, config.cbam);
+  for (int step = 0; step < 2; ++step, index += 3)
+    x = relu(instance_norm(upsample(w, "model." + std::to_string(index), x, config.resize_conv)));
+  x = conv(w, "model." + std::to_string(index + 1), reflect_pad(x, 3), 1, 0, true);
+  auto output = std::make_shared<op::v0::Tanh>(x);
+  output->set_friendly_name("infrared");
+  auto result = std::make_shared<op::v0::Result>(output);
+  return std::make_shared<ov::Model>(ov::ResultVector{result}, ov::ParameterVector{input}, "gncyclegan-generator");
+}
+
+}  // namespace gncycleganir

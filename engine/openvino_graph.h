@@ -1,0 +1,23 @@
+// The generator rebuilt as an OpenVINO graph from the tensors of a loaded
+// LibTorch generator, so OpenVINO runs the very weights file the element
+// loads (no exported model, no second file). ResNet generators only (every
+// `resnet_<N>blocks[_cbam][_resizeconv]`); U-Nets stay on LibTorch.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <openvino/core/model.hpp>
+
+#include "model/generator.h"
+
+namespace gncycleganir {
+
+// A graph with one f32 input of shape 1 x in_channels x height x width
+// (multiples of the size multiple) and one f32 output 1 x out_channels x
+// height x width, computing what generator.forward computes in eval mode.
+// Throws std::invalid_argument for an architecture it cannot build (see
+// openvino_builds in engine/openvino_backend.h).
+std::shared_ptr<ov::Model> build_openvino_graph(gncyclegan::Generator &generator, int64_t height, int64_t width);
+
+}  // namespace gncycleganir
