@@ -44,7 +44,7 @@ for row in "gncyclegan-compact models/gncyclegan-compact.safetensors $frames" \
   : > "$work/a"; : > "$work/b"; : > "$work/latency"; : > "$work/c"
   for _ in $(seq "$rounds"); do
     build/benchmarks/bench-forward "$model" 640 480 "$n" "$threads" >> "$work/a"
-    read -r element latency < <(build/benchmarks/bench-element "filesrc location=\"$clip\" ! decodebin" "$model" "$threads")
+    read -r element latency < <(build/benchmarks/bench-element "filesrc location=\"$clip\" ! decodebin" "$model" "$threads" cpu fp32 backend=libtorch)
     echo "$element" >> "$work/b"; echo "$latency" >> "$work/latency"
     /usr/bin/python3 benchmarks/python_loop.py "$clip" "$model" "$threads" >> "$work/c"
   done

@@ -34,7 +34,7 @@ echo
 clip=$work/clip.avi
 gst-launch-1.0 -q videotestsrc pattern=smpte horizontal-speed=4 num-buffers=62 \
   ! video/x-raw,format=I420,width=640,height=480,framerate=30/1 ! jpegenc ! avimux ! filesink location="$clip"
-read -r element latency < <(build/benchmarks/bench-element "filesrc location=\"$clip\" ! decodebin" "$model" 0)
+read -r element latency < <(build/benchmarks/bench-element "filesrc location=\"$clip\" ! decodebin" "$model" 0 cpu auto)
 printf "| frames/s | mean latency ms |\n|---:|---:|\n| %.1f | %.1f |\n\n" "$element" "$latency"
 
 echo "## Live: videotestsrc is-live=true ! YUY2 640x480 30/1 ! gncycleganir ! fpsdisplaysink sync=true, $frames frames"

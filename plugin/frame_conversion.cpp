@@ -5,6 +5,8 @@
 #include <ATen/ATen.h>
 
 #include "model/pixels.h"
+#include "plugin/frame_conversion_cpu.h"
+#include "plugin/yuv_matrix.h"
 
 namespace gncycleganir {
 namespace {
@@ -69,22 +71,22 @@ torch::Tensor upsampled(const torch::Tensor &chroma, const GstVideoFrame *frame,
   return chroma.index_select(0, rows).index_select(1, cols);
 }
 
-struct YuvCoefficients {
-  double Kr, Kb;
-  bool full_range;
-};
-
-YuvCoefficients coefficients(const GstVideoInfo &info) {
-  YuvCoefficients k{0.299, 0.114, info.colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255};
-  gdouble Kr = 0, Kb = 0;
-  if (gst_video_color_matrix_get_Kr_Kb(info.colorimetry.matrix, &Kr, &Kb)) k = {Kr, Kb, k.full_range};
-  return k;
-}
-
 }  // namespace
 
 torch::Tensor frame_to_model(const GstVideoFrame *frame, const c10::Device &device,
                              std::vector<torch::Tensor> &staging) {
+  if (device.is_cpu()) return frame_to_model_cpu(frame);
+  return frame_to_model_by_ops(frame, device, staging);
+}
+
+void model_to_frame(const torch::Tensor &infrared, Palette palette, const torch::Tensor &table,
+                    GstVideoFrame *frame, std::vector<torch::Tensor> &staging) {
+  if (infrared.device().is_cpu()) return model_to_frame_cpu(infrared, palette, table, frame);
+  model_to_frame_by_ops(infrared, palette, table, frame, staging);
+}
+
+torch::Tensor frame_to_model_by_ops(const GstVideoFrame *frame, const c10::Device &device,
+                                    std::vector<torch::Tensor> &staging) {
   const auto planes = planes_on(frame, device, staging);
   const GstVideoInfo &info = frame->info;
   torch::Tensor rgb;  // 3 x H x W float in [0, 1]
@@ -96,7 +98,7 @@ torch::Tensor frame_to_model(const GstVideoFrame *frame, const c10::Device &devi
   } else if (GST_VIDEO_INFO_IS_GRAY(&info)) {
     rgb = component(planes, frame, 0).to(torch::kFloat32).div(255.0).unsqueeze(0).expand({3, -1, -1});
   } else {  // YUV
-    const auto k = coefficients(info);
+    const auto k = yuv_coefficients(info);
     auto y = component(planes, frame, GST_VIDEO_COMP_Y).to(torch::kFloat32);
     auto u = upsampled(component(planes, frame, GST_VIDEO_COMP_U), frame, GST_VIDEO_COMP_U).to(torch::kFloat32) - 128;
     auto v = upsampled(component(planes, frame, GST_VIDEO_COMP_V), frame, GST_VIDEO_COMP_V).to(torch::kFloat32) - 128;
@@ -113,8 +115,8 @@ torch::Tensor frame_to_model(const GstVideoFrame *frame, const c10::Device &devi
   return rgb.mul(2.0).sub(1.0).unsqueeze(0);
 }
 
-void model_to_frame(const torch::Tensor &infrared, Palette palette, const torch::Tensor &table,
-                    GstVideoFrame *frame, std::vector<torch::Tensor> &staging) {
+void model_to_frame_by_ops(const torch::Tensor &infrared, Palette palette, const torch::Tensor &table,
+                           GstVideoFrame *frame, std::vector<torch::Tensor> &staging) {
   const GstVideoInfo &info = frame->info;
   const c10::Device device = infrared.device();
   const auto values = infrared[0][0];
@@ -162,18 +164,10 @@ void model_to_frame(const torch::Tensor &infrared, Palette palette, const torch:
           component(planes, frame, c).copy_(colours.select(2, c));
         if (GST_VIDEO_INFO_HAS_ALPHA(&info)) component(planes, frame, GST_VIDEO_COMP_A).fill_(255);
       } else {  // YUV: the palette's 256 colours in the frame's matrix and range, then looked up
-        const auto k = coefficients(info);
-        auto rgb = table.to(torch::kFloat32).div(255.0);
-        auto r = rgb.select(1, 0), g = rgb.select(1, 1), b = rgb.select(1, 2);
-        auto y = k.Kr * r + (1 - k.Kr - k.Kb) * g + k.Kb * b;
-        auto u = (b - y) / (2 * (1 - k.Kb)), v = (r - y) / (2 * (1 - k.Kr));
-        const double y_scale = k.full_range ? 255 : 219, y_offset = k.full_range ? 0 : 16,
-                     c_scale = k.full_range ? 255 : 224;
-        auto to_u8 = [](const torch::Tensor &t) { return t.round().clamp(0, 255).to(torch::kUInt8); };
+        const auto yuv = palette_in_yuv(table, info);
         const auto *finfo = info.finfo;
-        for (auto [c, lookup] : {std::pair{GST_VIDEO_COMP_Y, to_u8(y * y_scale + y_offset)},
-                                 std::pair{GST_VIDEO_COMP_U, to_u8(u * c_scale + 128)},
-                                 std::pair{GST_VIDEO_COMP_V, to_u8(v * c_scale + 128)}}) {
+        for (int c : {GST_VIDEO_COMP_Y, GST_VIDEO_COMP_U, GST_VIDEO_COMP_V}) {
+          const auto lookup = yuv.select(1, c);
           // Subsampled components take the level at each block's top-left pixel.
           auto sampled = levels.slice(0, 0, levels.size(0), 1 << GST_VIDEO_FORMAT_INFO_H_SUB(finfo, c))
                              .slice(1, 0, levels.size(1), 1 << GST_VIDEO_FORMAT_INFO_W_SUB(finfo, c));

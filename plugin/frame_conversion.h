@@ -1,7 +1,10 @@
 // Video frames <-> the model's tensors, for every raw format the element
-// negotiates, on the CPU or a CUDA device. Each colour component of a frame is
-// a strided view of its plane (no per-pixel C loops): packed RGB, planar and
-// semi-planar YUV, packed YUV and gray all go through the same code.
+// negotiates, on the CPU or a CUDA device. On a device, each colour component
+// of a frame is a strided view of its plane and the conversion a few LibTorch
+// operations (packed RGB, planar and semi-planar YUV, packed YUV and gray all
+// go through the same code); on the CPU it is one pass of plain loops over the
+// frame (plugin/frame_conversion_cpu.h), which the tests hold to the same
+// results.
 #pragma once
 
 #include <gst/video/video.h>
@@ -24,5 +27,11 @@ torch::Tensor frame_to_model(const GstVideoFrame *frame, const c10::Device &devi
 // alpha opaque. `table` is palette_table(palette) on the tensor's device.
 void model_to_frame(const torch::Tensor &infrared, Palette palette, const torch::Tensor &table,
                     GstVideoFrame *frame, std::vector<torch::Tensor> &staging);
+
+// The same through LibTorch operations, on any device (what CUDA runs).
+torch::Tensor frame_to_model_by_ops(const GstVideoFrame *frame, const c10::Device &device,
+                                    std::vector<torch::Tensor> &staging);
+void model_to_frame_by_ops(const torch::Tensor &infrared, Palette palette, const torch::Tensor &table,
+                           GstVideoFrame *frame, std::vector<torch::Tensor> &staging);
 
 }  // namespace gncycleganir

@@ -4,7 +4,7 @@
 # makes the environment); LIBTORCH=/path/to/libtorch (or a PyTorch install's
 # torch/ directory) uses another. Needs the CUDA toolkit (/usr/local/cuda or
 # CUDA_PATH). Without a GPU it compiles and links every CUDA path, and the
-# GPU tests skip, saying so.
+# GPU tests skip, saying so. It is built without the OpenVINO CPU backend.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${LIBTORCH:-}" ]; then
@@ -12,4 +12,6 @@ if [ -z "${LIBTORCH:-}" ]; then
   LIBTORCH=$("$venv/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
   export GNCYCLEGAN_PYTHON=${GNCYCLEGAN_PYTHON:-$venv/bin/python}
 fi
-BUILD_DIR=build-cuda scripts/test.sh -Dlibtorch="$LIBTORCH" -Dcuda=enabled
+# Without the OpenVINO CPU backend: CUDA runs on LibTorch, and this is also
+# the suite's run of a build without OpenVINO.
+BUILD_DIR=build-cuda GNCYCLEGAN_OPENVINO=0 scripts/test.sh -Dlibtorch="$LIBTORCH" -Dcuda=enabled -Dopenvino=disabled

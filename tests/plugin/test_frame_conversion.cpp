@@ -1,0 +1,100 @@
+// The CPU's conversion loops against the LibTorch operations CUDA runs, for
+// every format the element negotiates, at odd sizes (subsampled chroma with a
+// half block at the edge), with every palette and both YUV ranges.
+#include <gtest/gtest.h>
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include <random>
+
+#include "plugin/frame_conversion.h"
+#include "plugin/frame_conversion_cpu.h"
+#include "plugin/palette.h"
+
+namespace gncycleganir {
+namespace {
+
+class MappedFrame {
+ public:
+  // A frame of `format` whose every byte (padding included) is random from `seed`.
+  MappedFrame(GstVideoFormat format, int width, int height, unsigned seed, GstVideoColorRange range) {
+    gst_video_info_set_format(&info_, format, width, height);
+    info_.colorimetry.range = range;
+    buffer_ = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info_), nullptr);
+    GstMapInfo map;
+    gst_buffer_map(buffer_, &map, GST_MAP_WRITE);
+    std::mt19937 random(seed);
+    for (gsize i = 0; i < map.size; ++i) map.data[i] = static_cast<guint8>(random());
+    gst_buffer_unmap(buffer_, &map);
+    EXPECT_TRUE(gst_video_frame_map(&frame_, &info_, buffer_, GST_MAP_READWRITE));
+  }
+  ~MappedFrame() {
+    gst_video_frame_unmap(&frame_);
+    gst_buffer_unref(buffer_);
+  }
+  GstVideoFrame *get() { return &frame_; }
+  std::vector<guint8> bytes() const {
+    GstMapInfo map;
+    gst_buffer_map(buffer_, &map, GST_MAP_READ);
+    std::vector<guint8> copy(map.data, map.data + map.size);
+    gst_buffer_unmap(buffer_, &map);
+    return copy;
+  }
+
+ private:
+  GstVideoInfo info_;
+  GstBuffer *buffer_;
+  GstVideoFrame frame_;
+};
+
+class GstInit : public ::testing::Environment {
+ public:
+  void SetUp() override { gst_init(nullptr, nullptr); }
+};
+const auto *const gst_init_environment = ::testing::AddGlobalTestEnvironment(new GstInit);
+
+GstVideoFormat format_of(const char *name) { return gst_video_format_from_string(name); }
+
+class CpuConversion : public ::testing::TestWithParam<const char *> {};
+
+TEST_P(CpuConversion, FrameToModelEqualsTheOperations) {
+  for (auto range : {GST_VIDEO_COLOR_RANGE_16_235, GST_VIDEO_COLOR_RANGE_0_255}) {
+    MappedFrame frame(format_of(GetParam()), 45, 31, 3, range);
+    std::vector<torch::Tensor> staging;
+    const auto expected = frame_to_model_by_ops(frame.get(), c10::Device(c10::kCPU), staging);
+    const auto actual = frame_to_model_cpu(frame.get());
+    ASSERT_EQ(actual.sizes(), expected.sizes());
+    EXPECT_LT((actual - expected).abs().max().item<double>(), 1e-5) << GetParam() << " range " << range;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(SinkFormats, CpuConversion,
+                         ::testing::Values("YUY2", "NV12", "I420", "RGB", "BGR", "RGBx", "BGRx", "xRGB", "xBGR",
+                                           "RGBA", "BGRA", "ARGB", "ABGR", "GRAY8"));
+
+class CpuWriting : public ::testing::TestWithParam<const char *> {};
+
+TEST_P(CpuWriting, ModelToFrameWritesTheOperationsBytes) {
+  torch::manual_seed(2);
+  // Values across the range, beyond it (clamped), and exactly between two levels.
+  auto infrared = torch::rand({1, 1, 31, 45}) * 2.4 - 1.2;
+  infrared[0][0][0][0] = (2.5 / 127.5) - 1;  // level 2.5: rounds to even (2)
+  for (Palette palette : {Palette::white_hot, Palette::black_hot, Palette::ironbow, Palette::arctic}) {
+    for (auto range : {GST_VIDEO_COLOR_RANGE_16_235, GST_VIDEO_COLOR_RANGE_0_255}) {
+      const auto table = palette_table(palette);
+      MappedFrame by_ops(format_of(GetParam()), 45, 31, 9, range), by_loops(format_of(GetParam()), 45, 31, 9, range);
+      std::vector<torch::Tensor> staging;
+      model_to_frame_by_ops(infrared, palette, table, by_ops.get(), staging);
+      model_to_frame_cpu(infrared, palette, table, by_loops.get());
+      EXPECT_EQ(by_loops.bytes(), by_ops.bytes()) << GetParam() << ", palette " << int(palette) << ", range " << range;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(SourceFormats, CpuWriting,
+                         ::testing::Values("BGRx", "RGBx", "BGRA", "RGBA", "RGB", "I420", "NV12", "YUY2", "GRAY8",
+                                           "GRAY16_LE"));
+
+}  // namespace
+}  // namespace gncycleganir
