@@ -18,7 +18,7 @@ model=${1:-models/gncyclegan-compact.safetensors}
 frames=${2:-600}
 runs=${3:-10}
 scripts/install-deps.sh --bench
-[ -f build/build.ninja ] || meson setup build -Dopenvino_dir="$(scripts/openvino-env.sh | tail -n 1)" >/dev/null
+[ -f build/build.ninja ] || scripts/configure.sh build >/dev/null
 ninja --quiet -C build benchmarks/bench-backends benchmarks/bench-element plugin/libgstgncycleganir.so
 export GST_PLUGIN_PATH=$PWD/build/plugin
 work=$(mktemp -d)

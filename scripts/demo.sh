@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 build=${BUILD_DIR:-build}
-[ -f "$build/build.ninja" ] || meson setup "$build" -Dbuildtype=release >/dev/null
+[ -f "$build/build.ninja" ] || scripts/configure.sh "$build" -Dbuildtype=release >/dev/null
 ninja --quiet -C "$build" plugin/libgstgncycleganir.so
 export GST_PLUGIN_PATH=$PWD/$build/plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}
 

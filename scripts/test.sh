@@ -16,18 +16,8 @@ if [ -z "${GNCYCLEGAN_PYTHON:-}" ]; then
   [ -n "$venv" ] && export GNCYCLEGAN_PYTHON="$venv/bin/python"
 fi
 
-# The OpenVINO CPU backend's runtime (PyPI's wheel); GNCYCLEGAN_OPENVINO=0 builds without it.
-openvino=()
-if [ "${GNCYCLEGAN_OPENVINO:-1}" != 0 ]; then
-  openvino=(-Dopenvino=enabled "-Dopenvino_dir=$(scripts/openvino-env.sh | tail -n 1)")
-fi
-
 build=${BUILD_DIR:-build}
-if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" "${openvino[@]}" "$@"
-elif [ $# -gt 0 ]; then
-  meson setup --reconfigure "$build" "$@"
-fi
+scripts/configure.sh "$build" "$@"
 ninja -C "$build"
 status=0
 meson test -C "$build" --print-errorlogs || status=$?
