@@ -5,6 +5,7 @@
 
 #include "model/gradient_normalization.h"
 #include "trainer/gan_loss.h"
+#include "trainer/gradient_loss.h"
 #include "trainer/ssim_loss.h"
 
 namespace gncyclegan::train {
@@ -118,6 +119,9 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
       loss_paired = loss_paired + (at::l1_loss(fake_B, real_B) + at::l1_loss(fake_A, real_A)) * options_.paired_weight;
     if (options_.paired_ssim_weight > 0)
       loss_paired = loss_paired + (2 - ssim(fake_B, real_B) - ssim(fake_A, real_A)) * options_.paired_ssim_weight;
+    // Edges where real infrared has them: G_A only, whose output is what is scored.
+    if (options_.paired_gradient_weight > 0)
+      loss_paired = loss_paired + gradient_l1(fake_B, real_B) * options_.paired_gradient_weight;
     loss = loss + loss_paired;
     losses.paired = loss_paired.item<double>();
   }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <numeric>
+#include <tuple>
 
 #include <opencv2/imgproc.hpp>
 
@@ -28,6 +29,12 @@ int64_t uniform(uint64_t &state, int64_t bound) {  // [0, bound)
 }
 
 std::string stem(const std::string &path) { return fs::path(path).stem().string(); }
+
+// An image's size after its set's scale (aspect ratio kept).
+cv::Size scaled_size(cv::Size native, double scale) {
+  if (scale == 1.0) return native;
+  return {std::max(1, int(std::lround(native.width * scale))), std::max(1, int(std::lround(native.height * scale)))};
+}
 
 std::string joined(const std::vector<std::string> &names, size_t most = 5) {
   std::string text;
@@ -83,36 +90,78 @@ ImageFolder scan_folder(const std::string &dir, Domain domain, const std::string
   return folder;
 }
 
-TrainingData::TrainingData(const TrainOptions &options) : options_(options) {
-  visible_ = scan_folder(options.visible_dir, Domain::visible, "--visible");
-  infrared_ = scan_folder(options.infrared_dir, Domain::infrared, "--infrared");
+int64_t TrainingSet::size() const {
+  if (!pairs.empty()) return static_cast<int64_t>(pairs.size());
+  return static_cast<int64_t>(std::max(visible.paths.size(), infrared.paths.size()));
+}
 
-  if (options.paired()) {
-    const ImagePairs matched = pair_by_name(visible_, infrared_);
-    if (!matched.unmatched.empty())
-      throw DataError("paired training (--paired-weight, --paired-ssim-weight) pairs images by file name, and " +
-                      std::to_string(matched.unmatched.size()) +
-                      " have no partner: " + joined(matched.unmatched));
-    for (const auto &[v, i] : matched.pairs)
-      if (visible_.sizes[v] != infrared_.sizes[i])
-        throw DataError("paired training needs aligned pairs, but " + visible_.paths[v] + " and " +
-                        infrared_.paths[i] + " differ in size");
-    pairs_ = matched.pairs;
+TrainingData::TrainingData(const TrainOptions &options) : options_(options) {
+  const std::vector<DatasetSpec> specs = training_sets(options);
+  if (specs.empty()) throw DataError("no training set: give --visible and --infrared, or --dataset");
+  for (const DatasetSpec &spec : specs) {
+    // The --visible/--infrared set keeps the flags' names in messages.
+    const bool flags = !options.visible_dir.empty() && sets_.empty();
+    const std::string label = "set " + spec.name;
+    TrainingSet entry;
+    entry.spec = spec;
+    entry.visible = scan_folder(spec.visible_dir, Domain::visible, flags ? "--visible" : label + ": visible folder");
+    entry.infrared =
+        scan_folder(spec.infrared_dir, Domain::infrared, flags ? "--infrared" : label + ": infrared folder");
+    if (options.paired()) {
+      const ImagePairs matched = pair_by_name(entry.visible, entry.infrared);
+      if (!matched.unmatched.empty())
+        throw DataError("paired training (--paired-weight, --paired-ssim-weight, --paired-gradient-weight) pairs "
+                        "images by file name, and " +
+                        std::to_string(matched.unmatched.size()) + (flags ? "" : " in " + label) +
+                        " have no partner: " + joined(matched.unmatched));
+      for (const auto &[v, i] : matched.pairs)
+        if (entry.visible.sizes[v] != entry.infrared.sizes[i])
+          throw DataError("paired training needs aligned pairs, but " + entry.visible.paths[v] + " and " +
+                          entry.infrared.paths[i] + " differ in size");
+      entry.pairs = matched.pairs;
+    }
+    if (entry.spec.weight <= 0) entry.spec.weight = static_cast<double>(entry.size());
+    sets_.push_back(std::move(entry));
   }
 
+  int64_t start = 0;
+  for (const auto &set : sets_) {
+    starts_.push_back(start);
+    start += set.size();
+    total_weight_ += set.spec.weight;
+    // Weights in proportion to the sizes: the concatenation, exactly.
+    const double per_image = sets_.front().spec.weight / double(sets_.front().size());
+    if (std::abs(set.spec.weight / double(set.size()) - per_image) > 1e-9 * per_image) concatenated_ = false;
+  }
+}
+
+int64_t TrainingData::visible_images() const {
+  int64_t count = 0;
+  for (const auto &set : sets_) count += static_cast<int64_t>(set.visible.paths.size());
+  return count;
+}
+
+int64_t TrainingData::infrared_images() const {
+  int64_t count = 0;
+  for (const auto &set : sets_) count += static_cast<int64_t>(set.infrared.paths.size());
+  return count;
 }
 
 std::vector<std::string> TrainingData::warnings() const {
   std::vector<std::string> lines;
-  for (const ImageFolder *folder : {&visible_, &infrared_})
-    if (!folder->unreadable.empty())
-      lines.push_back("skipped " + std::to_string(folder->unreadable.size()) + " unreadable image(s) in " +
-                      folder->dir + ": " + joined(folder->unreadable));
+  for (const auto &set : sets_)
+    for (const ImageFolder *folder : {&set.visible, &set.infrared})
+      if (!folder->unreadable.empty())
+        lines.push_back("skipped " + std::to_string(folder->unreadable.size()) + " unreadable image(s) in " +
+                        folder->dir + ": " + joined(folder->unreadable));
   if (options_.scale == Scale::native) {
     std::vector<std::string> small;
-    for (const ImageFolder *folder : {&visible_, &infrared_})
-      for (size_t i = 0; i < folder->paths.size(); ++i)
-        if (folder->sizes[i] != working_size(folder->sizes[i])) small.push_back(folder->paths[i]);
+    for (const auto &set : sets_)
+      for (const ImageFolder *folder : {&set.visible, &set.infrared})
+        for (size_t i = 0; i < folder->paths.size(); ++i) {
+          const cv::Size scaled = scaled_size(folder->sizes[i], set.spec.scale);
+          if (working_size(folder->sizes[i], set.spec.scale) != scaled) small.push_back(folder->paths[i]);
+        }
     if (!small.empty())
       lines.push_back(std::to_string(small.size()) + " image(s) smaller than --crop-size " +
                       std::to_string(options_.crop_size) + " are enlarged to cover it: " + joined(small));
@@ -120,19 +169,25 @@ std::vector<std::string> TrainingData::warnings() const {
   return lines;
 }
 
-int64_t TrainingData::epoch_size() const {
-  if (paired()) return static_cast<int64_t>(pairs_.size());
-  return static_cast<int64_t>(std::max(visible_.paths.size(), infrared_.paths.size()));
+std::vector<SetRecord> TrainingData::records() const {
+  std::vector<SetRecord> records;
+  for (const auto &set : sets_)
+    records.push_back({set.spec, static_cast<int64_t>(set.visible.paths.size()),
+                       static_cast<int64_t>(set.infrared.paths.size()), static_cast<int64_t>(set.pairs.size())});
+  return records;
 }
+
+int64_t TrainingData::epoch_size() const { return starts_.back() + sets_.back().size(); }
 
 int64_t TrainingData::steps_per_epoch() const {
   return (epoch_size() + options_.batch_size - 1) / options_.batch_size;
 }
 
-cv::Size TrainingData::working_size(cv::Size native) const {
+cv::Size TrainingData::working_size(cv::Size native, double scale) const {
   if (options_.scale == Scale::resize) return {options_.load_size, options_.load_size};
-  // Native scale, except that an image smaller than the crop is enlarged, its
-  // aspect ratio kept, just enough to cover it.
+  // The set's scale first; then an image smaller than the crop is enlarged,
+  // its aspect ratio kept, just enough to cover it.
+  native = scaled_size(native, scale);
   const double enlarge = std::max({1.0, double(options_.crop_size) / native.width,
                                    double(options_.crop_size) / native.height});
   if (enlarge == 1.0) return native;
@@ -147,7 +202,7 @@ cv::Rect TrainingData::random_crop(cv::Size size, uint64_t &state) const {
   return {x, y, crop, crop};
 }
 
-cv::Mat TrainingData::prepare(const std::string &path, Domain domain, cv::Rect crop, bool flip) const {
+cv::Mat TrainingData::prepare(const std::string &path, Domain domain, double scale, cv::Rect crop, bool flip) const {
   cv::Mat image;
   try {
     image = read_image(path, domain);
@@ -155,8 +210,12 @@ cv::Mat TrainingData::prepare(const std::string &path, Domain domain, cv::Rect c
     // Readable when scanned; gone or changed since.
     throw DataError(std::string(error.what()) + " (it was readable when training started)");
   }
-  if (working_size(image.size()) != image.size()) {
-    cv::resize(image, image, working_size(image.size()), 0, 0, cv::INTER_CUBIC);
+  const cv::Size working = working_size(image.size(), scale);
+  if (working != image.size()) {
+    // Bicubic as the reference; a set's scale below 1 shrinks by area
+    // averaging instead, which does not alias.
+    const bool shrink = options_.scale == Scale::native && working.width < image.cols;
+    cv::resize(image, image, working, 0, 0, shrink ? cv::INTER_AREA : cv::INTER_CUBIC);
     cv::min(cv::max(image, 0.0), 1.0, image);  // bicubic overshoot
   }
   cv::Mat cropped = image(crop & cv::Rect(0, 0, image.cols, image.rows)).clone();
@@ -166,24 +225,58 @@ cv::Mat TrainingData::prepare(const std::string &path, Domain domain, cv::Rect c
   return cropped;
 }
 
-Batch TrainingData::make(const std::vector<std::pair<int64_t, int64_t>> &indices, uint64_t seed_base) const {
+Batch TrainingData::make(const std::vector<ImageChoice> &choices, uint64_t seed_base) const {
   std::vector<torch::Tensor> visible, infrared;
   uint64_t state = seed_base;
-  for (const auto &[a, b] : indices) {
-    const cv::Size size_a = working_size(visible_.sizes[a]);
-    const cv::Size size_b = working_size(infrared_.sizes[b]);
+  for (const ImageChoice &choice : choices) {
+    const TrainingSet &set = sets_[choice.set];
+    const double scale = set.spec.scale;
+    const cv::Size size_a = working_size(set.visible.sizes[choice.visible], scale);
+    const cv::Size size_b = working_size(set.infrared.sizes[choice.infrared], scale);
     const cv::Rect crop_a = random_crop(size_a, state);
     const bool flip_a = options_.flip && uniform(state, 2) == 1;
     // Aligned pairs share the crop window and the flip.
     const cv::Rect crop_b = paired() ? crop_a : random_crop(size_b, state);
     const bool flip_b = paired() ? flip_a : options_.flip && uniform(state, 2) == 1;
-    visible.push_back(image_to_tensor(prepare(visible_.paths[a], Domain::visible, crop_a, flip_a)));
-    infrared.push_back(image_to_tensor(prepare(infrared_.paths[b], Domain::infrared, crop_b, flip_b)));
+    visible.push_back(image_to_tensor(prepare(set.visible.paths[choice.visible], Domain::visible, scale, crop_a, flip_a)));
+    infrared.push_back(
+        image_to_tensor(prepare(set.infrared.paths[choice.infrared], Domain::infrared, scale, crop_b, flip_b)));
   }
   return {torch::stack(visible), torch::stack(infrared)};
 }
 
-Batch TrainingData::batch(int64_t step) const {
+ImageChoice TrainingData::uniform_choice(uint64_t &state) const {
+  ImageChoice choice;
+  if (sets_.size() > 1) {  // one set draws nothing here, so single-set runs keep their old streams
+    const double target = double(next(state) >> 11) * 0x1p-53 * total_weight_;
+    double sum = 0;
+    choice.set = static_cast<int>(sets_.size()) - 1;  // rounding at the top end
+    for (size_t s = 0; s < sets_.size(); ++s)
+      if (target < (sum += sets_[s].spec.weight)) {
+        choice.set = static_cast<int>(s);
+        break;
+      }
+  }
+  const TrainingSet &set = sets_[choice.set];
+  if (paired()) {
+    std::tie(choice.visible, choice.infrared) = set.pairs[uniform(state, static_cast<int64_t>(set.pairs.size()))];
+  } else {
+    // Infrared first: the order earlier (GCC) builds drew them in, so their
+    // runs resume on the same data.
+    choice.infrared = uniform(state, static_cast<int64_t>(set.infrared.paths.size()));
+    choice.visible = uniform(state, static_cast<int64_t>(set.visible.paths.size()));
+  }
+  return choice;
+}
+
+TrainingData::Draw TrainingData::draw(int64_t step) const {
+  uint64_t state = mix(options_.seed ^ mix(static_cast<uint64_t>(step)));
+  Draw result;
+  if (!concatenated_) {
+    for (int64_t i = 0; i < options_.batch_size; ++i) result.choices.push_back(uniform_choice(state));
+    result.crop_seed = next(state);
+    return result;
+  }
   const int64_t size = epoch_size();
   const int64_t epoch = step / steps_per_epoch();
   // This epoch's order: a seeded Fisher-Yates shuffle of the positions.
@@ -192,49 +285,56 @@ Batch TrainingData::batch(int64_t step) const {
   uint64_t shuffle_state = mix(options_.seed ^ mix(0x5eed0000ULL + static_cast<uint64_t>(epoch)));
   for (int64_t i = size - 1; i > 0; --i) std::swap(order[i], order[uniform(shuffle_state, i + 1)]);
 
-  uint64_t state = mix(options_.seed ^ mix(static_cast<uint64_t>(step)));
-  std::vector<std::pair<int64_t, int64_t>> indices;
   const int64_t first = (step % steps_per_epoch()) * options_.batch_size;
   for (int64_t i = 0; i < options_.batch_size; ++i) {
     const int64_t position = order[(first + i) % size];
+    ImageChoice choice;
+    choice.set = static_cast<int>(std::upper_bound(starts_.begin(), starts_.end(), position) - starts_.begin()) - 1;
+    const TrainingSet &set = sets_[choice.set];
+    const int64_t local = position - starts_[choice.set];
     if (paired()) {
-      indices.push_back(pairs_[position]);
+      std::tie(choice.visible, choice.infrared) = set.pairs[local];
     } else {
       // As the reference: the visible image in order, the infrared one at random.
-      indices.emplace_back(position % static_cast<int64_t>(visible_.paths.size()),
-                           uniform(state, static_cast<int64_t>(infrared_.paths.size())));
+      choice.visible = local % static_cast<int64_t>(set.visible.paths.size());
+      choice.infrared = uniform(state, static_cast<int64_t>(set.infrared.paths.size()));
     }
+    result.choices.push_back(choice);
   }
-  return make(indices, next(state));
+  result.crop_seed = next(state);
+  return result;
+}
+
+std::vector<ImageChoice> TrainingData::choices(int64_t step) const { return draw(step).choices; }
+
+Batch TrainingData::batch(int64_t step) const {
+  const Draw drawn = draw(step);
+  return make(drawn.choices, drawn.crop_seed);
 }
 
 Batch TrainingData::extra_batch(int64_t step, int k) const {
   uint64_t state = mix(options_.seed ^ mix(static_cast<uint64_t>(step) * 131 + static_cast<uint64_t>(k)) ^ 0xd15cULL);
-  std::vector<std::pair<int64_t, int64_t>> indices;
-  for (int64_t i = 0; i < options_.batch_size; ++i) {
-    if (paired()) {
-      indices.push_back(pairs_[uniform(state, static_cast<int64_t>(pairs_.size()))]);
-    } else {
-      indices.emplace_back(uniform(state, static_cast<int64_t>(visible_.paths.size())),
-                           uniform(state, static_cast<int64_t>(infrared_.paths.size())));
-    }
-  }
-  return make(indices, next(state));
+  std::vector<ImageChoice> choices;
+  for (int64_t i = 0; i < options_.batch_size; ++i) choices.push_back(uniform_choice(state));
+  return make(choices, next(state));
 }
 
 Batch TrainingData::fixed_batch(int count) const {
   std::vector<torch::Tensor> visible, infrared;
   for (int i = 0; i < count; ++i) {
-    const int64_t a = paired() ? pairs_[i % pairs_.size()].first : i % static_cast<int64_t>(visible_.paths.size());
-    const int64_t b = paired() ? pairs_[i % pairs_.size()].second : i % static_cast<int64_t>(infrared_.paths.size());
+    const TrainingSet &set = sets_[i % sets_.size()];
+    const int64_t n = i / static_cast<int64_t>(sets_.size());
+    const int64_t a = paired() ? set.pairs[n % set.pairs.size()].first : n % static_cast<int64_t>(set.visible.paths.size());
+    const int64_t b = paired() ? set.pairs[n % set.pairs.size()].second : n % static_cast<int64_t>(set.infrared.paths.size());
     auto centre = [&](cv::Size native) {
-      const cv::Size size = working_size(native);
+      const cv::Size size = working_size(native, set.spec.scale);
       return cv::Rect((size.width - options_.crop_size) / 2, (size.height - options_.crop_size) / 2,
                       options_.crop_size, options_.crop_size);
     };
-    visible.push_back(image_to_tensor(prepare(visible_.paths[a], Domain::visible, centre(visible_.sizes[a]), false)));
-    infrared.push_back(
-        image_to_tensor(prepare(infrared_.paths[b], Domain::infrared, centre(infrared_.sizes[b]), false)));
+    visible.push_back(image_to_tensor(
+        prepare(set.visible.paths[a], Domain::visible, set.spec.scale, centre(set.visible.sizes[a]), false)));
+    infrared.push_back(image_to_tensor(
+        prepare(set.infrared.paths[b], Domain::infrared, set.spec.scale, centre(set.infrared.sizes[b]), false)));
   }
   return {torch::stack(visible), torch::stack(infrared)};
 }

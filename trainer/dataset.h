@@ -1,7 +1,8 @@
-// The training images: scanning the two folders (skipping, and naming, files
-// that cannot be read), pairing by file name when asked, and making each step's
-// augmented batch. Every random choice of step s comes from (seed, s) alone, so
-// any worker can make any batch, and a resumed run sees the same data.
+// The training images: scanning each set's two folders (skipping, and naming,
+// files that cannot be read), pairing by file name when asked, choosing each
+// step's images among the sets, and making its augmented batch. Every random
+// choice of step s comes from (seed, s) alone, so any worker can make any
+// batch, and a resumed run sees the same data.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <opencv2/core.hpp>
 #include <torch/types.h>
 
+#include "trainer/dataset_spec.h"
 #include "trainer/image_io.h"
 #include "trainer/options.h"
 
@@ -47,35 +49,77 @@ struct Batch {
   torch::Tensor infrared;  // B x 1 x H x W
 };
 
+// One visible/infrared folder pair as training reads it.
+struct TrainingSet {
+  DatasetSpec spec;  // its weight resolved: its size when not given
+  ImageFolder visible, infrared;
+  std::vector<std::pair<int64_t, int64_t>> pairs;  // (visible, infrared) indices when paired
+  // Images per epoch: the pairs, or the larger folder.
+  int64_t size() const;
+};
+
+// The images of one batch item: a set, and a visible and an infrared image of it.
+struct ImageChoice {
+  int set = 0;
+  int64_t visible = 0, infrared = 0;
+  bool operator==(const ImageChoice &other) const {
+    return set == other.set && visible == other.visible && infrared == other.infrared;
+  }
+};
+
+// Every set a run trains on (trainer/options.h: training_sets). A step's
+// visible and infrared images come from one set, paired by name within it.
+// With weights proportional to the sets' sizes (the default), steps walk a
+// shuffled concatenation of the sets epoch by epoch, every image (pair) once,
+// exactly as if the folders were one; with other weights each batch item
+// draws its set with probability weight / sum of weights, then its images (or
+// pair) of that set uniformly.
 class TrainingData {
  public:
   explicit TrainingData(const TrainOptions &options);
 
-  const ImageFolder &visible() const { return visible_; }
-  const ImageFolder &infrared() const { return infrared_; }
-  bool paired() const { return !pairs_.empty(); }
+  const std::vector<TrainingSet> &sets() const { return sets_; }
+  int64_t visible_images() const;  // over every set
+  int64_t infrared_images() const;
+  bool paired() const { return options_.paired(); }
+  // Whether steps walk the sets' concatenation (the weights are proportional
+  // to the sets' sizes) rather than drawing each item's set by weight.
+  bool concatenated() const { return concatenated_; }
   // One line per folder with unreadable files, naming them; empty when none.
   std::vector<std::string> warnings() const;
+  // Each set's spec and counts, for config.json and the weights' metadata.
+  std::vector<SetRecord> records() const;
 
-  // Images per epoch (the larger folder, or the number of pairs).
+  // Images per epoch (the sum of the sets' sizes).
   int64_t epoch_size() const;
   int64_t steps_per_epoch() const;
+  // Which images the generator update of `step` trains on (no file is read).
+  std::vector<ImageChoice> choices(int64_t step) const;
   // The batch the generator update of `step` trains on, and, for K > 1, the
   // extra batches of its discriminator updates (k = 1..K-1): random draws.
   Batch batch(int64_t step) const;
   Batch extra_batch(int64_t step, int k) const;
-  // The same `count` images every time, centre-cropped, for sample grids.
+  // The same `count` images every time, centre-cropped, for sample grids
+  // (taking the sets in turn).
   Batch fixed_batch(int count) const;
 
  private:
-  cv::Mat prepare(const std::string &path, Domain domain, cv::Rect crop, bool flip) const;
+  struct Draw {
+    std::vector<ImageChoice> choices;
+    uint64_t crop_seed = 0;  // the crops' and flips' random stream
+  };
+  Draw draw(int64_t step) const;
+  ImageChoice uniform_choice(uint64_t &state) const;  // a set by weight, then its images
+  cv::Mat prepare(const std::string &path, Domain domain, double scale, cv::Rect crop, bool flip) const;
   cv::Rect random_crop(cv::Size size, uint64_t &state) const;
-  cv::Size working_size(cv::Size native) const;
-  Batch make(const std::vector<std::pair<int64_t, int64_t>> &indices, uint64_t seed_base) const;
+  cv::Size working_size(cv::Size native, double scale) const;
+  Batch make(const std::vector<ImageChoice> &choices, uint64_t seed_base) const;
 
   TrainOptions options_;
-  ImageFolder visible_, infrared_;
-  std::vector<std::pair<int64_t, int64_t>> pairs_;  // (visible, infrared) indices when paired
+  std::vector<TrainingSet> sets_;
+  std::vector<int64_t> starts_;  // each set's first position in the concatenation
+  bool concatenated_ = true;
+  double total_weight_ = 0;
 };
 
 }  // namespace gncyclegan::train

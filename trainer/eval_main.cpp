@@ -1,6 +1,6 @@
 // gncyclegan-eval: scores a generator (or a folder of predictions, or a trivial
 // baseline) on aligned visible/infrared test pairs with the paper's PSNR and
-// SSIM, as MATLAB R2019a computes them.
+// SSIM, as MATLAB R2019a computes them, and our sharpness ratio.
 #include <cstdio>
 #include <exception>
 #include <map>
@@ -16,7 +16,8 @@ using namespace gncyclegan::train;
 namespace {
 
 void print_score(const ImageScore &score, size_t done, size_t total) {
-  std::printf("%3zu/%zu  %-28s PSNR %8.4f dB  SSIM %.4f", done, total, score.name.c_str(), score.psnr, score.ssim);
+  std::printf("%3zu/%zu  %-28s PSNR %8.4f dB  SSIM %.4f  sharpness %.4f", done, total, score.name.c_str(), score.psnr,
+              score.ssim, score.sharpness);
   if (score.inference_ms >= 0) std::printf("  %8.1f ms", score.inference_ms);
   std::printf("\n");
   std::fflush(stdout);
@@ -26,8 +27,10 @@ int main_or_throw(int argc, char **argv) {
   CLI::App app(
       "gncyclegan-eval: translates each visible test image with a generator and scores it against the infrared "
       "image of the same name: PSNR (peak 255) and SSIM (11x11 Gaussian window, sigma 1.5, replicate borders) "
-      "on 8-bit grayscale, as MATLAB R2019a computes them. Images run at their own size (padded to the "
-      "generator's size multiple by repeating the border, then cropped back), or resized by --scale.",
+      "on 8-bit grayscale, as MATLAB R2019a computes them, and sharpness (mean 3x3 Sobel gradient magnitude of the "
+      "output over that of the real infrared image, borders replicated; 1 = as sharp as real infrared). Images run "
+      "at their own size (padded to the generator's size multiple by repeating the border, then cropped back), or "
+      "resized by --scale. When every name ends in D or N (MSRS: day, night), the summary also scores the two apart.",
       "gncyclegan-eval");
   EvalOptions options;
   bool json = false;
@@ -52,6 +55,10 @@ int main_or_throw(int argc, char **argv) {
   app.add_option("--visible", options.visible_dir, "Folder of visible test images")->required()->group(data);
   app.add_option("--infrared", options.infrared_dir, "Folder of infrared images, named as the visible ones")
       ->required()
+      ->group(data);
+  app.add_option("--only-suffix", options.only_suffix,
+                 "Score only the pairs whose file name without extension ends in this, e.g. D or N for MSRS's day "
+                 "or night images")
       ->group(data);
 
   auto *run = "Running the model";
@@ -81,6 +88,7 @@ int main_or_throw(int argc, char **argv) {
       "Examples:\n"
       "  gncyclegan-eval --model model.safetensors --visible test/visible --infrared test/infrared --out eval/\n"
       "  gncyclegan-eval --baseline gray --visible test/visible --infrared test/infrared\n"
+      "  gncyclegan-eval --model model.safetensors --visible msrs/test/visible --infrared msrs/test/infrared --only-suffix N\n"
       "  gncyclegan-eval --predictions results/ --visible test/visible --infrared test/infrared --json");
 
   try {
@@ -97,6 +105,7 @@ int main_or_throw(int argc, char **argv) {
   } else {
     for (const auto &warning : evaluation.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
     std::printf("%s\n", evaluation.summary_line().c_str());
+    for (const auto &line : evaluation.day_night_lines()) std::printf("%s\n", line.c_str());
     if (!options.out_dir.empty())
       std::printf("wrote %s/{scores.csv,summary.json,mosaic.png}\n", options.out_dir.c_str());
   }

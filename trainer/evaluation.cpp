@@ -127,6 +127,21 @@ std::string fixed(double value, int digits) {
   return text;
 }
 
+bool ends_with(const std::string &text, const std::string &suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string stem(const std::string &path) { return fs::path(path).stem().string(); }
+
+// "PSNR 13.5200 ± 1.2000 dB  SSIM 0.4572 ± 0.0480  sharpness 0.6100 ± 0.0800"
+std::string scores_text(const Evaluation &evaluation) {
+  const Statistic p = evaluation.psnr(), s = evaluation.ssim(), e = evaluation.sharpness();
+  return "PSNR " + fixed(p.mean, 4) + " ± " + fixed(p.std, 4) + " dB  SSIM " + fixed(s.mean, 4) + " ± " +
+         fixed(s.std, 4) + "  sharpness " + fixed(e.mean, 4) + " ± " + fixed(e.std, 4);
+}
+
+nlohmann::json stat_json(const Statistic &s) { return {{"mean", s.mean}, {"std", s.std}}; }
+
 }  // namespace
 
 Statistic statistic(const std::vector<double> &values) {
@@ -155,6 +170,12 @@ Statistic Evaluation::ssim() const {
   return statistic(values);
 }
 
+Statistic Evaluation::sharpness() const {
+  std::vector<double> values;
+  for (const auto &image : images) values.push_back(image.sharpness);
+  return statistic(values);
+}
+
 Statistic Evaluation::inference_ms() const {
   std::vector<double> values;
   for (const auto &image : images)
@@ -163,25 +184,57 @@ Statistic Evaluation::inference_ms() const {
 }
 
 std::string Evaluation::summary_line() const {
-  const Statistic p = psnr(), s = ssim();
-  std::string line = "PSNR " + fixed(p.mean, 4) + " ± " + fixed(p.std, 4) + " dB  SSIM " + fixed(s.mean, 4) + " ± " +
-                     fixed(s.std, 4) + "  (" + std::to_string(images.size()) + " pairs, " + method;
+  std::string line = scores_text(*this) + "  (" + std::to_string(images.size()) + " pairs, " + method;
   if (!device.empty())
     line += ", scale " + fixed(scale, 3) + ", " + fixed(inference_ms().mean, 1) + " ms/image on " + device;
   return line + ")";
 }
 
+std::vector<std::pair<std::string, Evaluation>> Evaluation::day_night() const {
+  Evaluation day = *this, night = *this;
+  day.images.clear();
+  night.images.clear();
+  for (const auto &image : images) {
+    const std::string name = stem(image.name);
+    if (ends_with(name, "D")) day.images.push_back(image);
+    else if (ends_with(name, "N")) night.images.push_back(image);
+    else return {};  // a name that tells neither: the set is not split
+  }
+  if (day.images.empty() || night.images.empty()) return {};
+  return {{"day", day}, {"night", night}};
+}
+
+std::vector<std::string> Evaluation::day_night_lines() const {
+  std::vector<std::string> lines;
+  for (const auto &[label, group] : day_night()) {
+    std::string padded = label + ":";
+    padded.resize(7, ' ');
+    lines.push_back(padded + scores_text(group) + "  (" + std::to_string(group.images.size()) + " pairs)");
+  }
+  return lines;
+}
+
 nlohmann::json Evaluation::to_json() const {
-  auto stat = [](const Statistic &s) { return nlohmann::json{{"mean", s.mean}, {"std", s.std}}; };
-  nlohmann::json json = {{"method", method}, {"pairs", images.size()},   {"psnr", stat(psnr())},
-                         {"ssim", stat(ssim())}, {"warnings", warnings}, {"images", nlohmann::json::array()}};
+  nlohmann::json json = {{"method", method},
+                         {"pairs", images.size()},
+                         {"psnr", stat_json(psnr())},
+                         {"ssim", stat_json(ssim())},
+                         {"sharpness", stat_json(sharpness())},
+                         {"warnings", warnings},
+                         {"images", nlohmann::json::array()}};
   if (!device.empty()) {
     json["device"] = device;
     json["scale"] = scale;
-    json["inference_ms"] = stat(inference_ms());
+    json["inference_ms"] = stat_json(inference_ms());
   }
+  for (const auto &[label, group] : day_night())
+    json[label] = {{"pairs", group.images.size()},
+                   {"psnr", stat_json(group.psnr())},
+                   {"ssim", stat_json(group.ssim())},
+                   {"sharpness", stat_json(group.sharpness())}};
   for (const auto &image : images) {
-    nlohmann::json row = {{"name", image.name}, {"psnr", image.psnr}, {"ssim", image.ssim}};
+    nlohmann::json row = {
+        {"name", image.name}, {"psnr", image.psnr}, {"ssim", image.ssim}, {"sharpness", image.sharpness}};
     if (image.inference_ms >= 0) row["inference_ms"] = image.inference_ms;
     json["images"].push_back(row);
   }
@@ -189,9 +242,9 @@ nlohmann::json Evaluation::to_json() const {
 }
 
 std::string Evaluation::to_csv() const {
-  std::string csv = "name,psnr_db,ssim,inference_ms\n";
+  std::string csv = "name,psnr_db,ssim,sharpness,inference_ms\n";
   for (const auto &image : images)
-    csv += image.name + "," + fixed(image.psnr, 6) + "," + fixed(image.ssim, 6) + "," +
+    csv += image.name + "," + fixed(image.psnr, 6) + "," + fixed(image.ssim, 6) + "," + fixed(image.sharpness, 6) + "," +
            (image.inference_ms >= 0 ? fixed(image.inference_ms, 2) : "") + "\n";
   return csv;
 }
@@ -199,10 +252,23 @@ std::string Evaluation::to_csv() const {
 Evaluation evaluate(const EvalOptions &options, ScoreCallback on_score) {
   const ImageFolder visible = scan_folder(options.visible_dir, Domain::visible, "--visible");
   const ImageFolder infrared = scan_folder(options.infrared_dir, Domain::infrared, "--infrared");
-  const ImagePairs matched = pair_by_name(visible, infrared);
+  ImagePairs matched = pair_by_name(visible, infrared);
   if (matched.pairs.empty())
     throw DataError("no image in " + options.visible_dir + " has a partner of the same name in " +
                     options.infrared_dir + " (pairs are matched by file name without extension)");
+  if (!options.only_suffix.empty()) {
+    // Those left out are not worth a warning: the option asked for it.
+    auto wanted = [&](const std::string &path) { return ends_with(stem(path), options.only_suffix); };
+    ImagePairs kept;
+    for (const auto &pair : matched.pairs)
+      if (wanted(visible.paths[pair.first])) kept.pairs.push_back(pair);
+    for (const auto &path : matched.unmatched)
+      if (wanted(path)) kept.unmatched.push_back(path);
+    if (kept.pairs.empty())
+      throw DataError("--only-suffix " + options.only_suffix + ": no pair's name (without extension) in " +
+                      options.visible_dir + " ends in " + options.only_suffix);
+    matched = kept;
+  }
 
   Evaluation evaluation;
   evaluation.scale = options.scale;
@@ -250,6 +316,7 @@ Evaluation evaluate(const EvalOptions &options, ScoreCallback on_score) {
     }
     score.psnr = psnr(generated, target);
     score.ssim = ssim(generated, target);
+    score.sharpness = sharpness(generated, target);
     evaluation.images.push_back(score);
     if (!options.out_dir.empty()) mosaic.push_back(mosaic_row(visible_rgb, generated, target, options.mosaic_height));
     if (on_score) on_score(score, evaluation.images.size(), matched.pairs.size());

@@ -1,9 +1,11 @@
 // gncyclegan-eval's work: translate each visible test image (or take a given
 // prediction, or a trivial baseline), and score it against the infrared image
-// of the same name with the paper's PSNR and SSIM (trainer/metrics.h).
+// of the same name with the paper's PSNR and SSIM and our sharpness ratio
+// (trainer/metrics.h).
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -23,6 +25,9 @@ struct EvalOptions {
 
   std::string visible_dir;
   std::string infrared_dir;
+  // Score only the pairs whose name without extension ends in this (MSRS:
+  // "D" = day, "N" = night); empty = every pair.
+  std::string only_suffix;
   // The generator runs on the visible image resized by this factor and its
   // output is resized back (1 = native size: for models trained with
   // --scale native, which see objects at the same scale).
@@ -37,6 +42,7 @@ struct ImageScore {
   std::string name;
   double psnr = 0;
   double ssim = 0;
+  double sharpness = 0;  // edge energy of the output / of the real infrared
   double inference_ms = -1;  // < 0: nothing was run (baselines, predictions)
 };
 
@@ -55,9 +61,16 @@ struct Evaluation {
 
   Statistic psnr() const;
   Statistic ssim() const;
+  Statistic sharpness() const;
   Statistic inference_ms() const;  // over the images a generator ran on
-  // "PSNR 13.52 ± 1.20 dB  SSIM 0.4572 ± 0.0480  (20 pairs, ...)"
+  // "PSNR 13.52 ± 1.20 dB  SSIM 0.4572 ± 0.0480  sharpness 0.61 ± 0.08  (20 pairs, ...)"
   std::string summary_line() const;
+  // Day and night apart, when the names tell (MSRS: every name without
+  // extension ends in D or N) and both occur: {"day", its pairs}, {"night",
+  // ...}; empty otherwise.
+  std::vector<std::pair<std::string, Evaluation>> day_night() const;
+  // "day    PSNR ...  (20 pairs)", a line per day_night() group.
+  std::vector<std::string> day_night_lines() const;
   nlohmann::json to_json() const;
   std::string to_csv() const;
 };

@@ -23,26 +23,33 @@ std::string decimal(double value) {
 }  // namespace
 
 Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
-  return {{"trainer", "gncyclegan-train"},
-          {"training_visible_dir", o.visible_dir},
-          {"training_infrared_dir", o.infrared_dir},
-          {"training_visible_images", std::to_string(facts.visible_images)},
-          {"training_infrared_images", std::to_string(facts.infrared_images)},
-          {"steps", std::to_string(facts.steps)},
-          {"epochs", decimal(static_cast<double>(facts.steps) / static_cast<double>(facts.steps_per_epoch))},
-          {"gradient_normalization", o.gradient_normalization ? "on" : "off"},
-          {"gan_loss", to_string(o.gan_loss)},
-          {"lambda_cycle", decimal(o.lambda_cycle)},
-          {"lambda_identity", decimal(o.lambda_identity)},
-          {"paired_weight", decimal(o.paired_weight)},
-          {"paired_ssim_weight", decimal(o.paired_ssim_weight)},
-          {"d_steps", std::to_string(o.d_steps)},
-          {"discriminator_norm", o.discriminator_norm},
-          {"scale", to_string(o.scale)},
-          {"load_size", std::to_string(o.load_size)},
-          {"crop_size", std::to_string(o.crop_size)},
-          {"batch_size", std::to_string(o.batch_size)},
-          {"seed", std::to_string(o.seed)}};
+  Metadata metadata{
+      {"trainer", "gncyclegan-train"},
+      {"training_visible_images", std::to_string(facts.visible_images)},
+      {"training_infrared_images", std::to_string(facts.infrared_images)},
+      {"steps", std::to_string(facts.steps)},
+      {"epochs", decimal(static_cast<double>(facts.steps) / static_cast<double>(facts.steps_per_epoch))},
+      {"gradient_normalization", o.gradient_normalization ? "on" : "off"},
+      {"gan_loss", to_string(o.gan_loss)},
+      {"lambda_cycle", decimal(o.lambda_cycle)},
+      {"lambda_identity", decimal(o.lambda_identity)},
+      {"paired_weight", decimal(o.paired_weight)},
+      {"paired_ssim_weight", decimal(o.paired_ssim_weight)},
+      {"paired_gradient_weight", decimal(o.paired_gradient_weight)},
+      {"d_steps", std::to_string(o.d_steps)},
+      {"discriminator_norm", o.discriminator_norm},
+      {"scale", to_string(o.scale)},
+      {"load_size", std::to_string(o.load_size)},
+      {"crop_size", std::to_string(o.crop_size)},
+      {"batch_size", std::to_string(o.batch_size)},
+      {"seed", std::to_string(o.seed)}};
+  if (facts.sets.size() <= 1) {
+    const bool recorded = facts.sets.size() == 1;
+    metadata["training_visible_dir"] = recorded ? facts.sets[0].spec.visible_dir : o.visible_dir;
+    metadata["training_infrared_dir"] = recorded ? facts.sets[0].spec.infrared_dir : o.infrared_dir;
+  }
+  if (!facts.sets.empty()) metadata["training_sets"] = nlohmann::json(facts.sets).dump();
+  return metadata;
 }
 
 std::string export_checkpoint(const std::string &checkpoint_or_run, const std::string &path,
@@ -73,6 +80,7 @@ std::string export_checkpoint(const std::string &checkpoint_or_run, const std::s
       facts.infrared_images = config["data"].value("infrared_images", 0);
       facts.steps_per_epoch = std::max<int64_t>(1, config["data"].value("steps_per_epoch", 1));
       facts.steps = state.value("step", 0);
+      facts.sets = config["data"].value("sets", std::vector<SetRecord>{});
       metadata = provenance(options_from_json(config["options"]), facts);
     }
   }

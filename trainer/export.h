@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "model/config.h"
+#include "trainer/dataset_spec.h"
 #include "trainer/options.h"
 
 namespace gncyclegan::train {
@@ -15,10 +17,14 @@ struct RunFacts {
   int64_t infrared_images = 0;
   int64_t steps = 0;
   int64_t steps_per_epoch = 1;
+  std::vector<SetRecord> sets;  // empty for runs from before several sets
 };
 
 // Metadata describing how a generator was trained (string values, as
 // safetensors requires): data, image counts, steps, epochs, GN, loss, scale...
+// The sets are in training_sets (JSON: name, visible, infrared, weight,
+// scale, counts); one set also gives training_visible_dir and
+// training_infrared_dir, as before.
 Metadata provenance(const TrainOptions &options, const RunFacts &facts);
 
 // `gncyclegan-train export`: the G_A of a checkpoint (a checkpoint directory,

@@ -40,6 +40,8 @@ int main_or_throw(int argc, char **argv) {
       "Examples:\n"
       "  gncyclegan-train --visible data/train/visible --infrared data/train/infrared --out runs/paper\n"
       "  gncyclegan-train --visible V --infrared I --crop-size 128 --ngf 16 --max-steps 300 --out /tmp/run\n"
+      "  gncyclegan-train --dataset data/roadscene/train --dataset data/msrs/train:weight=181:scale=0.7 --scale native \\\n"
+      "      --paired-weight 50 --paired-gradient-weight 10 --out runs/two-cameras\n"
       "  gncyclegan-train --resume runs/paper\n"
       "  gncyclegan-train export --checkpoint runs/paper --out model.safetensors");
 

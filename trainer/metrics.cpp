@@ -60,6 +60,30 @@ std::vector<double> to_doubles(const cv::Mat &image) {
 
 }  // namespace
 
+double mean_gradient_magnitude(const cv::Mat &image) {
+  if (image.type() != CV_8UC1) throw std::invalid_argument("sharpness: the image must be 8-bit single-channel");
+  if (image.empty()) throw std::invalid_argument("sharpness: the image is empty");
+  const int rows = image.rows, cols = image.cols;
+  auto at = [&](int i, int j) { return double(image.at<uint8_t>(std::clamp(i, 0, rows - 1), std::clamp(j, 0, cols - 1))); };
+  double sum = 0;
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; ++j) {
+      const double gx = (at(i - 1, j + 1) + 2 * at(i, j + 1) + at(i + 1, j + 1)) -
+                        (at(i - 1, j - 1) + 2 * at(i, j - 1) + at(i + 1, j - 1));
+      const double gy = (at(i + 1, j - 1) + 2 * at(i + 1, j) + at(i + 1, j + 1)) -
+                        (at(i - 1, j - 1) + 2 * at(i - 1, j) + at(i - 1, j + 1));
+      sum += std::sqrt(gx * gx + gy * gy);
+    }
+  return sum / static_cast<double>(image.total());
+}
+
+double sharpness(const cv::Mat &output, const cv::Mat &reference) {
+  check_pair(output, reference, "sharpness");
+  const double edges = mean_gradient_magnitude(output), reference_edges = mean_gradient_magnitude(reference);
+  if (reference_edges == 0) return edges == 0 ? 1.0 : std::numeric_limits<double>::infinity();
+  return edges / reference_edges;
+}
+
 double psnr(const cv::Mat &a, const cv::Mat &b) {
   check_pair(a, b, "psnr");
   double squared = 0;

@@ -17,6 +17,19 @@ double psnr(const cv::Mat &a, const cv::Mat &b);
 // scikit-image's defaults (7x7 uniform window, cropped borders) differ.
 double ssim(const cv::Mat &a, const cv::Mat &b);
 
+// Edge energy: the mean over every pixel of the Sobel gradient magnitude
+// sqrt(gx² + gy²) of an 8-bit single-channel image, in double on the 0..255
+// scale. 3x3 Sobel (gx = [-1 0 1; -2 0 2; -1 0 1] correlated, gy its
+// transpose), borders replicated (a pixel outside is its nearest edge pixel).
+double mean_gradient_magnitude(const cv::Mat &image);
+
+// sharpness(output, reference) = mean_gradient_magnitude(output) /
+// mean_gradient_magnitude(reference), for two 8-bit single-channel images of
+// one size: 1 = as much edge energy as the real infrared image, below 1 =
+// blurrier. PSNR and SSIM reward blur; this says how much. A reference without
+// edges (constant) gives 1 for an output without edges, +infinity otherwise.
+double sharpness(const cv::Mat &output, const cv::Mat &reference);
+
 // MATLAB's SSIM constants, shared with the training loss (trainer/ssim_loss.h):
 // the window's sigma and radius (ceil(3 sigma)), and K1, K2 of C = (K·L)² for
 // a dynamic range L.

@@ -1,6 +1,8 @@
 #include "trainer/options.h"
 
 #include <map>
+#include <memory>
+#include <set>
 #include <stdexcept>
 
 #include <CLI/CLI.hpp>
@@ -34,6 +36,50 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
                  "Directory of infrared training images (single channel, 8- or 16-bit; a 16-bit image is "
                  "stretched from its own minimum..maximum to 0..1)")
       ->group(data);
+  // Given again (on --resume), --dataset and --datasets replace the run's
+  // sets rather than add to them, as every other option does.
+  auto replaced = std::make_shared<bool>(false);
+  auto replace_sets = [&o, replaced] {
+    if (!*replaced) {
+      o.datasets.clear();
+      o.datasets_file.clear();
+    }
+    *replaced = true;
+  };
+  app.add_option_function<std::vector<std::string>>(
+         "--dataset",
+         [&o, replace_sets](const std::vector<std::string> &specs) {
+           replace_sets();
+           for (const auto &spec : specs) {
+             try {
+               o.datasets.push_back(parse_dataset_spec(spec));
+             } catch (const std::invalid_argument &error) {
+               throw CLI::ValidationError("--dataset", error.what());
+             }
+           }
+         },
+         "A training set, beside --visible/--infrared (repeatable): DIR holding visible/ and infrared/, or "
+         "VISIBLE_DIR,INFRARED_DIR; then optionally :weight=W (a step draws from it with chance W / the sum of "
+         "the weights; default its image count, as if the folders were one), :scale=S (resize its images by S "
+         "before --scale native crops, to bring two cameras' objects to one size), :name=NAME (default DIR). "
+         "E.g. data/msrs/train:weight=2:scale=0.8. A step's images come from one set; pairs match by name "
+         "within it. Paths holding ':' or ',' go in --datasets")
+      ->type_name("SPEC")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->group(data);
+  app.add_option_function<std::string>(
+         "--datasets",
+         [&o, replace_sets](const std::string &path) {
+           replace_sets();
+           o.datasets_file = path;
+           for (auto &spec : read_dataset_manifest(path)) o.datasets.push_back(spec);
+         },
+         "Training sets from a JSON file, after any --dataset: a list of {\"visible\": DIR, \"infrared\": DIR} "
+         "or {\"dir\": DIR}, each with optional \"weight\", \"scale\", \"name\" as in --dataset; relative "
+         "paths are relative to the file")
+      ->type_name("FILE")
+      ->group(data);
   app.add_option("--load-size", o.load_size, "Resize images to this square size before cropping (--scale resize)")
       ->check(CLI::Range(16, 8192))
       ->group(data);
@@ -61,11 +107,17 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
                  "as gncyclegan-eval scores it; pairs images like --paired-weight; 0 = off")
       ->check(CLI::NonNegativeNumber)
       ->group(data);
+  app.add_option("--paired-gradient-weight", o.paired_gradient_weight,
+                 "Weight of an L1 loss between the Sobel gradients (x and y, on 0..1) of G_A(visible) and of its "
+                 "aligned infrared image, so edges go where real infrared has them (PSNR and SSIM reward blur); "
+                 "pairs images like --paired-weight; 0 = off")
+      ->check(CLI::NonNegativeNumber)
+      ->group(data);
 
   auto *model = "Model";
   app.add_option("--generator", o.generator,
                  "Generator architecture: resnet_9blocks_cbam (the paper's), resnet_9blocks, resnet_6blocks, "
-                 "resnet_<N>blocks[_cbam], unet_128, unet_256")
+                 "resnet_<N>blocks[_cbam][_resizeconv] (resize + convolution upsampling, no checkerboards), unet_128, unet_256")
       ->group(model);
   app.add_option("--ngf", o.ngf, "Generator width (filters in the first layer)")->check(CLI::Range(1, 1024))->group(model);
   app.add_option("--ndf", o.ndf, "Discriminator width")->check(CLI::Range(1, 1024))->group(model);
@@ -141,9 +193,34 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
   app.add_option("--samples", o.samples, "Rows in each epoch's sample grid")->check(CLI::Range(1, 32))->group(run);
 }
 
+std::vector<DatasetSpec> training_sets(const TrainOptions &o) {
+  std::vector<DatasetSpec> sets;
+  if (!o.visible_dir.empty() || !o.infrared_dir.empty()) {
+    DatasetSpec first;
+    first.visible_dir = o.visible_dir;
+    first.infrared_dir = o.infrared_dir;
+    first.name = default_set_name(o.visible_dir, o.infrared_dir);
+    sets.push_back(first);
+  }
+  sets.insert(sets.end(), o.datasets.begin(), o.datasets.end());
+  return sets;
+}
+
 void validate(const TrainOptions &o) {
-  if (o.visible_dir.empty() || o.infrared_dir.empty())
-    throw std::invalid_argument("--visible DIR and --infrared DIR are required (or --resume RUN_DIR)");
+  if (o.datasets.empty() && (o.visible_dir.empty() || o.infrared_dir.empty()))
+    throw std::invalid_argument(
+        "--visible DIR and --infrared DIR are required, or --dataset SPEC / --datasets FILE (or --resume RUN_DIR)");
+  if (o.visible_dir.empty() != o.infrared_dir.empty())
+    throw std::invalid_argument("--visible DIR and --infrared DIR go together: give both, or neither");
+  std::set<std::string> names;
+  for (const auto &set : training_sets(o)) {
+    if (!names.insert(set.name).second)
+      throw std::invalid_argument("two training sets are named " + set.name + ": give one another :name=NAME");
+    if (o.scale == Scale::resize && set.scale != 1.0)
+      throw std::invalid_argument("set " + set.name +
+                                  ": :scale applies to --scale native crops; with --scale resize every image is "
+                                  "resized to --load-size");
+  }
   if (o.out_dir.empty()) throw std::invalid_argument("--out DIR is required: where the run is written");
   if (o.scale == Scale::resize && o.crop_size > o.load_size)
     throw std::invalid_argument("--crop-size " + std::to_string(o.crop_size) + " is larger than --load-size " +
@@ -161,8 +238,8 @@ std::string to_string(Scale scale) { return name_of(kScales, scale); }
 
 NLOHMANN_JSON_SERIALIZE_ENUM(GanLoss, {{GanLoss::vanilla, "vanilla"}, {GanLoss::lsgan, "lsgan"}, {GanLoss::hinge, "hinge"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(Scale, {{Scale::resize, "resize"}, {Scale::native, "native"}})
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, load_size, crop_size, flip, scale, workers,
-                                   paired_weight, paired_ssim_weight, generator, ngf, ndf, gradient_normalization, discriminator_norm,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, datasets, datasets_file, load_size, crop_size, flip, scale, workers,
+                                   paired_weight, paired_ssim_weight, paired_gradient_weight, generator, ngf, ndf, gradient_normalization, discriminator_norm,
                                    gan_loss, lambda_cycle, lambda_identity, d_steps, lr, beta1, beta2, epochs,
                                    epochs_decay, batch_size, pool_size, max_steps, device, threads, seed, out_dir,
                                    resume_dir, init_generator, export_path, save_every, log_every, samples)

@@ -4,8 +4,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
+
+#include "trainer/dataset_spec.h"
 
 namespace CLI {
 class App;
@@ -17,9 +20,11 @@ enum class GanLoss { vanilla, lsgan, hinge };
 enum class Scale { resize, native };
 
 struct TrainOptions {
-  // data
+  // data: --visible/--infrared (one set), then these, all trained on together
   std::string visible_dir;
   std::string infrared_dir;
+  std::vector<DatasetSpec> datasets;  // --dataset SPEC..., then --datasets FILE's
+  std::string datasets_file;          // the manifest they came from, for the record
   int load_size = 286;
   int crop_size = 256;
   bool flip = true;
@@ -27,6 +32,7 @@ struct TrainOptions {
   int workers = 2;
   double paired_weight = 0.0;       // L1 on aligned pairs
   double paired_ssim_weight = 0.0;  // 1 - SSIM on aligned pairs
+  double paired_gradient_weight = 0.0;  // L1 on Sobel gradients of aligned pairs
   // model
   std::string generator = "resnet_9blocks_cbam";
   int ngf = 64;
@@ -60,13 +66,16 @@ struct TrainOptions {
   int samples = 4;     // rows in the sample grids
 
   // Whether any loss compares aligned pairs, so images are paired by name.
-  bool paired() const { return paired_weight > 0 || paired_ssim_weight > 0; }
+  bool paired() const { return paired_weight > 0 || paired_ssim_weight > 0 || paired_gradient_weight > 0; }
 };
 
 // Registers every training option on `app`, bound to `options`.
 void add_train_options(CLI::App &app, TrainOptions &options);
 // Checks combinations a flag alone cannot; throws std::invalid_argument.
 void validate(const TrainOptions &options);
+// The sets a run trains on: --visible/--infrared when given (named by
+// default_set_name), then options.datasets.
+std::vector<DatasetSpec> training_sets(const TrainOptions &options);
 
 std::string to_string(GanLoss loss);
 std::string to_string(Scale scale);

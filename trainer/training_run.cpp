@@ -133,8 +133,10 @@ int run_training(const TrainOptions &options) {
       {"versions", {{"gncycleganir", GNCYCLEGAN_VERSION}, {"libtorch", TORCH_VERSION}, {"opencv", CV_VERSION}}},
       {"device", describe_device(device)},
       {"data",
-       {{"visible_images", data.visible().paths.size()},
-        {"infrared_images", data.infrared().paths.size()},
+       {{"visible_images", data.visible_images()},
+        {"infrared_images", data.infrared_images()},
+        {"sets", data.records()},
+        {"sampling", data.concatenated() ? "concatenated" : "weighted"},
         {"warnings", data.warnings()},
         {"paired", data.paired()},
         {"steps_per_epoch", steps_per_epoch},
@@ -143,14 +145,21 @@ int run_training(const TrainOptions &options) {
 
   LossLog log((out / "losses.csv").string(), position.step);
   const Batch fixed = data.fixed_batch(options.samples);
-  RunFacts facts{static_cast<int64_t>(data.visible().paths.size()), static_cast<int64_t>(data.infrared().paths.size()),
-                 position.step, steps_per_epoch};
+  RunFacts facts{data.visible_images(), data.infrared_images(), position.step, steps_per_epoch, data.records()};
 
-  std::fprintf(stderr, "training %s (GN %s) on %s: %zu visible, %zu infrared images, %lld steps/epoch, steps %lld..%lld\n",
+  std::fprintf(stderr, "training %s (GN %s) on %s: %lld visible, %lld infrared images, %lld steps/epoch, steps %lld..%lld\n",
                options.generator.c_str(), options.gradient_normalization ? "on" : "off",
-               describe_device(device).c_str(), data.visible().paths.size(), data.infrared().paths.size(),
-               static_cast<long long>(steps_per_epoch), static_cast<long long>(position.step),
-               static_cast<long long>(end_step));
+               describe_device(device).c_str(), static_cast<long long>(data.visible_images()),
+               static_cast<long long>(data.infrared_images()), static_cast<long long>(steps_per_epoch),
+               static_cast<long long>(position.step), static_cast<long long>(end_step));
+  if (data.sets().size() > 1) {
+    double total = 0;
+    for (const auto &set : data.sets()) total += set.spec.weight;
+    for (const auto &set : data.sets())
+      std::fprintf(stderr, "  set %s: %zu visible, %zu infrared images, %.1f%% of the draws, scale %g\n",
+                   set.spec.name.c_str(), set.visible.paths.size(), set.infrared.paths.size(),
+                   100 * set.spec.weight / total, set.spec.scale);
+  }
 
   StopSignals signals;
   Progress progress(position.step, end_step, options.log_every);

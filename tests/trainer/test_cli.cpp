@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "model/weights.h"
 #include "tests/support/test_support.h"
 #include "tests/trainer/synthetic_data.h"
@@ -31,9 +33,15 @@ class TrainCli : public ::testing::Test {
     return test::run_command(prefix + "'" + binary_ + "' " + arguments, dir_.file("output.txt"));
   }
   std::string data_args(const std::string &out) {
-    return "--visible '" + dir_.file("data/visible") + "' --infrared '" + dir_.file("data/infrared") +
-           "' --load-size 72 --crop-size 64 --ngf 4 --ndf 4 --generator resnet_1blocks_cbam --workers 1 --out '" +
-           out + "'";
+    return "--visible '" + dir_.file("data/visible") + "' --infrared '" + dir_.file("data/infrared") + "' " +
+           model_args(out);
+  }
+  std::string model_args(const std::string &out) {
+    return "--load-size 72 --crop-size 64 --ngf 4 --ndf 4 --generator resnet_1blocks_cbam --workers 1 --out '" + out +
+           "'";
+  }
+  nlohmann::json config_of(const std::string &run_dir) {
+    return nlohmann::json::parse(std::ifstream(run_dir + "/config.json"));
   }
   std::string binary_;
   test::TemporaryDirectory dir_;
@@ -54,7 +62,8 @@ TEST_F(TrainCli, HelpDocumentsTheOptionsWithTheirDefaults) {
                            "--lambda-identity FLOAT:NONNEGATIVE=0.5", "--d-steps INT:INT in [1 - 100]=1",
                            "--lr FLOAT:POSITIVE=0.0002", "--epochs INT:INT in [0 - 100000]=100", "--epochs-decay",
                            "--batch-size", "--device TEXT=auto", "--seed", "--max-steps", "--out", "--resume",
-                           "--export", "--paired-weight", "--scale", "--init-generator", "export"})
+                           "--export", "--paired-weight", "--scale", "--init-generator", "export", "--dataset SPEC",
+                           ":weight=W", ":scale=S", "--datasets FILE", "--paired-gradient-weight"})
     EXPECT_NE(help.output.find(text), std::string::npos) << text;
 }
 
@@ -169,6 +178,95 @@ TEST_F(TrainCli, AFullDiskStopsTheRunWithoutCorruptingIt) {
   Result exported = run("export --checkpoint '" + out + "' --out '" + dir_.file("g.safetensors") + "'");
   EXPECT_EQ(exported.status, 0) << exported.output;
   EXPECT_EQ(load_generator(dir_.file("g.safetensors")).metadata.at("steps"), "1");
+}
+
+TEST_F(TrainCli, SeveralSetsAreTrainedOnAndRecorded) {
+  test::make_synthetic_dataset(dir_.file("more"), 6, 72, false, 7);
+  const std::string out = dir_.file("r");
+  Result result = run("--dataset '" + dir_.file("data") + "' --dataset '" + dir_.file("more") +
+                      ":weight=12:name=more' --max-steps 1 " + model_args(out));
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("set more: 6 visible, 6 infrared images, 75.0% of the draws"), std::string::npos)
+      << result.output;
+  const auto config = config_of(out);
+  ASSERT_EQ(config["options"]["datasets"].size(), 2u);
+  EXPECT_EQ(config["options"]["datasets"][1]["weight"], 12.0);
+  const auto &sets = config["data"]["sets"];
+  ASSERT_EQ(sets.size(), 2u);
+  EXPECT_EQ(sets[0]["name"], dir_.file("data"));
+  EXPECT_EQ(sets[0]["visible"], dir_.file("data/visible"));
+  EXPECT_EQ(sets[0]["weight"], 4.0) << "its image count";
+  EXPECT_EQ(sets[0]["visible_images"], 4);
+  EXPECT_EQ(sets[1]["name"], "more");
+  EXPECT_EQ(sets[1]["scale"], 1.0);
+  EXPECT_EQ(sets[1]["infrared_images"], 6);
+  EXPECT_EQ(config["data"]["sampling"], "weighted");
+  EXPECT_EQ(config["data"]["visible_images"], 10);
+
+  const auto metadata = load_generator(out + "/generator.safetensors").metadata;
+  const auto recorded = nlohmann::json::parse(metadata.at("training_sets"));
+  ASSERT_EQ(recorded.size(), 2u);
+  EXPECT_EQ(recorded[1]["name"], "more");
+  EXPECT_EQ(recorded[1]["weight"], 12.0);
+  EXPECT_EQ(metadata.at("training_visible_images"), "10");
+  EXPECT_EQ(metadata.count("training_visible_dir"), 0u) << "several sets: training_sets says where";
+
+  // The same from a manifest, its paths relative to it.
+  std::ofstream(dir_.file("sets.json")) << R"([{"dir": "data"}, {"visible": "more/visible", "infrared": "more/infrared", "weight": 12, "name": "more"}])";
+  Result manifest = run("--datasets '" + dir_.file("sets.json") + "' --max-steps 1 " + model_args(dir_.file("m")));
+  ASSERT_EQ(manifest.status, 0) << manifest.output;
+  const auto from_manifest = config_of(dir_.file("m"));
+  EXPECT_EQ(from_manifest["data"]["sets"], sets);
+  EXPECT_EQ(from_manifest["options"]["datasets_file"], dir_.file("sets.json"));
+}
+
+TEST_F(TrainCli, OneSetKeepsItsOldMetadataKeys) {
+  const std::string out = dir_.file("r");
+  ASSERT_EQ(run(data_args(out) + " --max-steps 1").status, 0);
+  const auto metadata = load_generator(out + "/generator.safetensors").metadata;
+  EXPECT_EQ(metadata.at("training_visible_dir"), dir_.file("data/visible"));
+  EXPECT_EQ(metadata.at("training_infrared_dir"), dir_.file("data/infrared"));
+  EXPECT_EQ(nlohmann::json::parse(metadata.at("training_sets")).size(), 1u);
+  EXPECT_EQ(config_of(out)["data"]["sampling"], "concatenated");
+}
+
+TEST_F(TrainCli, BadSetsAreClearErrors) {
+  const std::string data = dir_.file("data");
+  auto with = [&](const std::string &sets) { return run(sets + " --max-steps 1 " + model_args(dir_.file("r"))); };
+  // Malformed on the command line: a usage error (2).
+  for (const auto &[spec, message] : std::vector<std::pair<std::string, std::string>>{
+           {data + ":weight=0", "weight must be above 0"},
+           {data + ":weight=-1", "weight must be above 0"},
+           {data + ":colour=red", "unknown key 'colour'"},
+           {data + ":weight", "'weight' is not KEY=VALUE"},
+           {"a,b,c", "more than two folders"}}) {
+    Result result = with("--dataset '" + spec + "'");
+    EXPECT_EQ(result.status, 2) << spec << ": " << result.output;
+    EXPECT_NE(result.output.find("--dataset: " + spec + ": " + message), std::string::npos) << result.output;
+  }
+  // Wrong data: an error (1) naming what is missing.
+  EXPECT_FAILS_WITH(with("--dataset /nonexistent"), "set /nonexistent: visible folder /nonexistent/visible: no such directory");
+  EXPECT_FAILS_WITH(with("--dataset '" + data + "' --dataset '" + data + "'"), "two training sets are named " + data);
+  EXPECT_FAILS_WITH(with("--dataset '" + data + "' --visible '" + data + "/visible'"), "go together");
+  EXPECT_FAILS_WITH(with("--dataset '" + data + ":scale=0.5' --scale resize"), ":scale applies to --scale native");
+  std::ofstream(dir_.file("bad.json")) << "[{\"dir\": ";
+  EXPECT_FAILS_WITH(with("--datasets '" + dir_.file("bad.json") + "'"), "bad.json: not valid JSON");
+  std::ofstream(dir_.file("zero.json")) << R"([{"dir": "data", "weight": 0}])";
+  EXPECT_FAILS_WITH(with("--datasets '" + dir_.file("zero.json") + "'"), "zero.json, set 1: weight must be above 0");
+}
+
+TEST_F(TrainCli, ARunFromBeforeSeveralSetsStillResumes) {
+  const std::string out = dir_.file("r");
+  ASSERT_EQ(run(data_args(out) + " --max-steps 1").status, 0);
+  // config.json as the trainer wrote it before sets, weights and the edge loss.
+  auto config = config_of(out);
+  for (const char *key : {"datasets", "datasets_file", "paired_gradient_weight"}) config["options"].erase(key);
+  for (const char *key : {"sets", "sampling"}) config["data"].erase(key);
+  std::ofstream(out + "/config.json") << config.dump(2);
+  Result resumed = run("--resume '" + out + "' --max-steps 2");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_EQ(config_of(out)["data"]["sets"].size(), 1u);
+  EXPECT_EQ(load_generator(out + "/generator.safetensors").metadata.at("steps"), "2");
 }
 
 TEST_F(TrainCli, ExportOfSomethingElseIsAClearError) {

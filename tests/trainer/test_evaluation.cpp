@@ -1,5 +1,6 @@
 // gncyclegan-eval: pairing, baselines, predictions, a model at sizes the
-// network does not accept, the files it writes, and its command line.
+// network does not accept, sharpness, day and night, the files it writes, and
+// its command line.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -14,6 +15,7 @@
 #include "model/weights.h"
 #include "tests/support/test_support.h"
 #include "trainer/evaluation.h"
+#include "trainer/metrics.h"
 
 namespace gncyclegan::train {
 namespace {
@@ -21,12 +23,15 @@ namespace {
 namespace fs = std::filesystem;
 
 // Gray scenes: visible pixel (i, j) of image n is v = (n * 40 + 3i + 5j) % 200
-// in all three channels; the infrared partner is `infrared(v)`.
+// in all three channels; the infrared partner is `infrared(v)`. Files are
+// named scene<n>.jpg.png, or names[n] + ".png" when names are given, in
+// FOLDER/visible and FOLDER/infrared.
 class Evaluation : public ::testing::Test {
  protected:
-  void make_pairs(int count, cv::Size size, int (*infrared)(int)) {
-    fs::create_directories(dir_.file("visible"));
-    fs::create_directories(dir_.file("infrared"));
+  void make_pairs(int count, cv::Size size, int (*infrared)(int), const std::vector<std::string> &names = {},
+                  const std::string &folder = ".") {
+    fs::create_directories(dir_.file(folder + "/visible"));
+    fs::create_directories(dir_.file(folder + "/infrared"));
     for (int n = 0; n < count; ++n) {
       cv::Mat visible(size, CV_8UC3), thermal(size, CV_8UC1);
       for (int i = 0; i < size.height; ++i)
@@ -35,9 +40,9 @@ class Evaluation : public ::testing::Test {
           visible.at<cv::Vec3b>(i, j) = cv::Vec3b(v, v, v);
           thermal.at<uint8_t>(i, j) = static_cast<uint8_t>(infrared(v));
         }
-      const std::string name = "scene" + std::to_string(n);
-      cv::imwrite(dir_.file("visible/" + name + ".jpg.png"), visible);  // a stem with a dot
-      cv::imwrite(dir_.file("infrared/" + name + ".jpg.png"), thermal);
+      const std::string name = names.empty() ? "scene" + std::to_string(n) + ".jpg.png" : names[n] + ".png";
+      cv::imwrite(dir_.file(folder + "/visible/" + name), visible);  // by default a stem with a dot
+      cv::imwrite(dir_.file(folder + "/infrared/" + name), thermal);
     }
   }
   EvalOptions options() {
@@ -60,6 +65,7 @@ TEST_F(Evaluation, TheGrayBaselineIsPerfectWhenInfraredIsTheGrayImage) {
   const auto result = evaluate(o);
   ASSERT_EQ(result.images.size(), 3u);
   EXPECT_DOUBLE_EQ(result.ssim().mean, 1.0);
+  EXPECT_DOUBLE_EQ(result.sharpness().mean, 1.0);
   EXPECT_TRUE(std::isinf(result.images[0].psnr));
   EXPECT_LT(result.images[0].inference_ms, 0) << "no generator ran";
 }
@@ -86,6 +92,68 @@ TEST_F(Evaluation, PredictionsTenLevelsOffScoreTheirKnownPsnr) {
   // MSE = 100 everywhere: 10 log10(255^2 / 100).
   EXPECT_NEAR(result.psnr().mean, 28.1308036, 1e-6);
   EXPECT_NEAR(result.psnr().std, 0.0, 1e-9);
+  EXPECT_DOUBLE_EQ(result.sharpness().mean, 1.0) << "a brighter copy has the same edges";
+}
+
+int low_contrast(int v) { return 40 + v / 4; }
+
+TEST_F(Evaluation, SharpnessIsEachPairsEdgeEnergyRatioAveraged) {
+  make_pairs(3, {40, 30}, low_contrast);
+  EvalOptions o = options();
+  o.baseline = Baseline::gray;
+  const auto result = evaluate(o);
+  ASSERT_EQ(result.images.size(), 3u);
+  double sum = 0;
+  for (const auto &score : result.images) {
+    const cv::Mat visible = cv::imread(dir_.file("visible/" + score.name), cv::IMREAD_GRAYSCALE);
+    const cv::Mat infrared = cv::imread(dir_.file("infrared/" + score.name), cv::IMREAD_GRAYSCALE);
+    EXPECT_DOUBLE_EQ(score.sharpness, sharpness(visible, infrared)) << score.name;
+    EXPECT_GT(score.sharpness, 3.0) << "the gray image has about 4 times the infrared image's contrast";
+    sum += score.sharpness;
+  }
+  EXPECT_DOUBLE_EQ(result.sharpness().mean, sum / 3);
+}
+
+TEST_F(Evaluation, DayAndNightAreScoredApartWhenTheNamesTell) {
+  make_pairs(5, {40, 30}, same, {"00001D", "00002N", "00003D", "00004N", "00005N"});
+  cv::Mat dark(30, 40, CV_8UC1, cv::Scalar(0));
+  cv::imwrite(dir_.file("infrared/00002N.png"), dark);  // one night pair the gray image gets wrong
+  EvalOptions o = options();
+  o.baseline = Baseline::gray;
+  const auto result = evaluate(o);
+  const auto groups = result.day_night();
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].first, "day");
+  EXPECT_EQ(groups[0].second.images.size(), 2u);
+  EXPECT_DOUBLE_EQ(groups[0].second.ssim().mean, 1.0);
+  EXPECT_EQ(groups[1].first, "night");
+  EXPECT_EQ(groups[1].second.images.size(), 3u);
+  EXPECT_LT(groups[1].second.ssim().mean, 0.9);
+  const auto lines = result.day_night_lines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].rfind("day:   PSNR ", 0), 0u) << lines[0];
+  EXPECT_NE(lines[1].find("(3 pairs)"), std::string::npos) << lines[1];
+  const auto json = result.to_json();
+  EXPECT_EQ(json["day"]["pairs"], 2);
+  EXPECT_EQ(json["night"]["pairs"], 3);
+  EXPECT_DOUBLE_EQ(json["day"]["sharpness"]["mean"].get<double>(), 1.0);
+
+  o.only_suffix = "N";
+  const auto night = evaluate(o);
+  ASSERT_EQ(night.images.size(), 3u);
+  for (const auto &score : night.images) EXPECT_EQ(score.name.substr(5), "N.png");
+  EXPECT_TRUE(night.day_night().empty()) << "one group only: the summary is it";
+  o.only_suffix = "X";
+  EXPECT_THROW(evaluate(o), std::runtime_error);
+}
+
+TEST_F(Evaluation, NamesThatDoNotAllTellAreNotSplit) {
+  make_pairs(3, {40, 30}, same, {"00001D", "00002N", "other"});
+  EvalOptions o = options();
+  o.baseline = Baseline::gray;
+  const auto result = evaluate(o);
+  EXPECT_TRUE(result.day_night().empty());
+  EXPECT_FALSE(result.to_json().contains("day"));
 }
 
 TEST_F(Evaluation, AModelRunsAtSizesItsNetworkDoesNotAcceptAndWritesItsReport) {
@@ -109,9 +177,14 @@ TEST_F(Evaluation, AModelRunsAtSizesItsNetworkDoesNotAcceptAndWritesItsReport) {
   int lines = 0;
   while (std::getline(csv, line)) ++lines;
   EXPECT_EQ(lines, 4) << "header + one line per pair";
+  std::ifstream header_file(dir_.file("report/scores.csv"));
+  std::getline(header_file, line);
+  EXPECT_EQ(line, "name,psnr_db,ssim,sharpness,inference_ms");
   const auto summary = nlohmann::json::parse(std::ifstream(dir_.file("report/summary.json")));
   EXPECT_EQ(summary["pairs"], 3);
   EXPECT_EQ(summary["images"].size(), 3u);
+  EXPECT_TRUE(summary["sharpness"].contains("mean"));
+  EXPECT_TRUE(summary["images"][0].contains("sharpness"));
   const cv::Mat mosaic = cv::imread(dir_.file("report/mosaic.png"));
   EXPECT_EQ(mosaic.rows, 3 * 50);
   EXPECT_NEAR(mosaic.cols, 3 * 45 * 50.0 / 31, 1.0) << "visible | generated | infrared";
@@ -161,7 +234,8 @@ TEST_F(EvalCli, HelpNamesEveryOption) {
   const auto help = run("--help");
   EXPECT_EQ(help.status, 0);
   for (const char *text : {"--model", "--predictions", "--baseline {gray,inverted-gray}", "--visible", "--infrared",
-                           "--scale", "--device", "--threads", "--out", "--json", "MATLAB"})
+                           "--scale", "--device", "--threads", "--out", "--json", "--only-suffix", "MATLAB",
+                           "sharpness"})
     EXPECT_NE(help.output.find(text), std::string::npos) << text;
 }
 
@@ -169,8 +243,30 @@ TEST_F(EvalCli, PrintsPerImageScoresAndTheSummary) {
   const auto result = run(pairs() + "--baseline gray");
   EXPECT_EQ(result.status, 0) << result.output;
   EXPECT_NE(result.output.find("2/2  scene1.jpg.png"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("SSIM 1.0000 ± 0.0000  (2 pairs, baseline gray)"), std::string::npos)
+  EXPECT_NE(result.output.find("SSIM 1.0000  sharpness 1.0000"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("SSIM 1.0000 ± 0.0000  sharpness 1.0000 ± 0.0000  (2 pairs, baseline gray)"),
+            std::string::npos)
       << result.output;
+  EXPECT_EQ(result.output.find("day:"), std::string::npos) << "these names tell neither day nor night";
+}
+
+TEST_F(EvalCli, MsrsNamesGetDayAndNightLinesAndOnlySuffixKeepsOne) {
+  fs::remove_all(dir_.file("visible"));
+  fs::remove_all(dir_.file("infrared"));
+  make_pairs(4, {40, 30}, same, {"00001D", "00002N", "00003D", "00004N"});
+  const auto both = run(pairs() + "--baseline gray");
+  EXPECT_EQ(both.status, 0) << both.output;
+  EXPECT_NE(both.output.find("(4 pairs, baseline gray)\nday:   PSNR "), std::string::npos) << both.output;
+  EXPECT_NE(both.output.find("\nnight: PSNR "), std::string::npos) << both.output;
+  const auto json = nlohmann::json::parse(run(pairs() + "--baseline gray --json").output);
+  EXPECT_EQ(json["night"]["pairs"], 2);
+  const auto night = run(pairs() + "--baseline gray --only-suffix N");
+  EXPECT_EQ(night.status, 0) << night.output;
+  EXPECT_NE(night.output.find("(2 pairs, baseline gray)"), std::string::npos) << night.output;
+  EXPECT_EQ(night.output.find("00001D"), std::string::npos) << night.output;
+  const auto none = run(pairs() + "--baseline gray --only-suffix Q");
+  EXPECT_EQ(none.status, 1) << none.output;
+  EXPECT_NE(none.output.find("--only-suffix Q: no pair"), std::string::npos) << none.output;
 }
 
 TEST_F(EvalCli, JsonIsForMachines) {
@@ -179,6 +275,37 @@ TEST_F(EvalCli, JsonIsForMachines) {
   const auto json = nlohmann::json::parse(result.output);
   EXPECT_EQ(json["pairs"], 2);
   EXPECT_EQ(json["method"], "baseline inverted-gray");
+}
+
+// scripts/eval-dev.sh on a miniature of ../shared/data's layout, one split missing.
+TEST_F(EvalCli, TheDevScriptScoresEverySplitInOneTable) {
+  make_pairs(2, {40, 32}, same, {}, "data/roadscene/test");
+  make_pairs(3, {40, 32}, same, {"00001D", "00002N", "00003D"}, "data/msrs/test");
+  make_pairs(2, {40, 32}, negative, {}, "data/m3svd/0111_1753");
+  GeneratorConfig config = GeneratorConfig::from_name("resnet_1blocks_cbam");
+  config.ngf = 4;
+  save_generator(dir_.file("g.safetensors"), *make_generator(config));
+  const auto result = test::run_command("cd / && GNCYCLEGAN_EVAL='" + binary_ + "' '" GNCYCLEGAN_SOURCE_DIR
+                                        "/scripts/eval-dev.sh' --out '" + dir_.file("dev") + "' '" +
+                                            dir_.file("g.safetensors") + "' '" + dir_.file("data") +
+                                            "' -- --threads 1",
+                                        dir_.file("dev.txt"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  for (const char *row : {"| set | pairs | model PSNR / SSIM / sharpness | gray PSNR / SSIM / sharpness |",
+                          "| RoadScene test | 2 | ", "| MSRS test, day | 2 | ", "| MSRS test, night | 1 | ",
+                          "| M3SVD 0111_1753 (held out) | 2 | ", "| M3SVD 0115_1834 (held out) | – | (missing) |"})
+    EXPECT_NE(result.output.find(row), std::string::npos) << row << "\n" << result.output;
+  // The gray image is this split's infrared: PSNR infinite (null in JSON), SSIM and sharpness 1.
+  const size_t day = result.output.find("| MSRS test, day | 2 | ");
+  ASSERT_NE(day, std::string::npos) << result.output;
+  const std::string day_row = result.output.substr(day, result.output.find('\n', day) - day);
+  const std::string gray_cell = " | inf / 1.0000 / 1.000 |";
+  EXPECT_EQ(day_row.substr(day_row.size() - gray_cell.size()), gray_cell) << day_row;
+  EXPECT_NE(result.output.find("warning: " + dir_.file("data/m3svd/0115_1834")), std::string::npos) << result.output;
+  EXPECT_TRUE(fs::exists(dir_.file("dev/msrs-night/model/mosaic.png")));
+  const auto gray = nlohmann::json::parse(std::ifstream(dir_.file("dev/msrs-day/gray/summary.json")));
+  EXPECT_EQ(gray["pairs"], 2);
+  EXPECT_DOUBLE_EQ(gray["ssim"]["mean"].get<double>(), 1.0);
 }
 
 TEST_F(EvalCli, NothingToScoreIsAUsageError) {

@@ -1,13 +1,15 @@
 // PSNR and SSIM, and the training loss's differentiable SSIM, against values
 // computed independently with MATLAB R2019a's definitions (11x11 Gaussian
 // window, sigma 1.5, replicate padding, no border crop), on images given by
-// formula.
+// formula; the sharpness ratio and the edge loss against values computed by
+// hand.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <functional>
 #include <stdexcept>
 
+#include "trainer/gradient_loss.h"
 #include "trainer/metrics.h"
 #include "trainer/ssim_loss.h"
 
@@ -54,6 +56,55 @@ TEST(Metrics, MismatchedImagesAreRefused) {
   EXPECT_THROW(ssim(ramp, cv::Mat(64, 48, CV_8UC3, cv::Scalar::all(0))), std::invalid_argument);
 }
 
+// A rows x cols image, pixel (i, j) = f(i, j).
+cv::Mat small(int rows, int cols, const std::function<int(int, int)> &f) {
+  cv::Mat result(rows, cols, CV_8UC1);
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; ++j) result.at<uint8_t>(i, j) = static_cast<uint8_t>(f(i, j));
+  return result;
+}
+
+TEST(Sharpness, AVerticalStepEdge) {
+  // Every row is 0 0 0 100 100 100, so gy = 0 (rows above and below, replicated
+  // at the top and bottom, are alike) and gx(j) = (1 + 2 + 1) * (I[j+1] - I[j-1]):
+  // columns 0..5 give 0, 0, 400, 400, 0, 0 (column 5's right neighbour is
+  // itself, replicated). Mean magnitude: 2 * 400 / 6 = 133.33...
+  const cv::Mat step = small(5, 6, [](int, int j) { return j < 3 ? 0 : 100; });
+  EXPECT_NEAR(mean_gradient_magnitude(step), 800.0 / 6, 1e-12);
+  // The same edge twice as high: twice the edge energy.
+  const cv::Mat steeper = small(5, 6, [](int, int j) { return j < 3 ? 0 : 200; });
+  EXPECT_NEAR(sharpness(steeper, step), 2.0, 1e-12);
+  EXPECT_NEAR(sharpness(step, steeper), 0.5, 1e-12);
+}
+
+TEST(Sharpness, ABrightPixelNeedsBothDirections) {
+  // One pixel of 10 at the centre of a 5 x 5 black image. Around it gx is
+  // +-10 at the four diagonal neighbours and +-20 left and right of it; gy
+  // likewise, transposed. Magnitudes: sqrt(10² + 10²) at the 4 diagonals, 20
+  // at the 4 edge neighbours, 0 at the centre and outside: (40·√2 + 80) / 25.
+  const cv::Mat dot = small(5, 5, [](int i, int j) { return i == 2 && j == 2 ? 10 : 0; });
+  EXPECT_NEAR(mean_gradient_magnitude(dot), (40 * std::sqrt(2.0) + 80) / 25, 1e-12);
+}
+
+TEST(Sharpness, BordersAreReplicated) {
+  // Rows of 100 0 0 0: replicated, the pixel left of column 0 is 100, so
+  // gx = 4 · (0 - 100) at columns 0 and 1: |gx| = 400, 400, 0, 0, mean 200.
+  // (OpenCV's default reflect-101 border mirrors column 1 there instead:
+  // gx = 0 at column 0, mean 100.)
+  const cv::Mat edge = small(3, 4, [](int, int j) { return j == 0 ? 100 : 0; });
+  EXPECT_NEAR(mean_gradient_magnitude(edge), 200.0, 1e-12);
+}
+
+TEST(Sharpness, ConstantImagesHaveNoEdgesAndAnImageMatchesItself) {
+  const cv::Mat flat = small(8, 9, [](int, int) { return 77; });
+  EXPECT_EQ(mean_gradient_magnitude(flat), 0.0);
+  EXPECT_DOUBLE_EQ(sharpness(ramp, ramp), 1.0);
+  EXPECT_DOUBLE_EQ(sharpness(flat, flat), 1.0) << "no edges, as many as the reference";
+  EXPECT_TRUE(std::isinf(sharpness(small(8, 9, [](int i, int) { return i * 10; }), flat)));
+  EXPECT_EQ(sharpness(flat, small(8, 9, [](int i, int) { return i * 10; })), 0.0);
+  EXPECT_THROW(sharpness(ramp, cv::Mat(32, 48, CV_8UC1, cv::Scalar(0))), std::invalid_argument);
+}
+
 // An 8-bit image as the model sees it: 1 x 1 x H x W in [-1, 1], double.
 torch::Tensor as_model_tensor(const cv::Mat &image) {
   auto pixels = torch::from_blob(image.data, {1, 1, image.rows, image.cols}, torch::kUInt8);
@@ -80,6 +131,40 @@ TEST(SsimLoss, AGradientStepRaisesTheScore) {
   const double before = score.item<double>();
   const double after = ssim(guess.detach() + 0.5 * guess.grad(), target).item<double>();
   EXPECT_GT(after, before + 1e-3);
+}
+
+TEST(GradientLoss, AStepEdgeAgainstAFlatImage) {
+  // 4 x 6, columns 0..2 at -1 (0 on the 0..1 scale) and 3..5 at +1 (1): as
+  // in Sharpness.AVerticalStepEdge, gx = 4 · (I[j+1] - I[j-1]) = 0, 0, 4, 4,
+  // 0, 0 in every row and gy = 0. A flat image has no gradient at all, so the
+  // L1 is the mean of |gx| and |gy| over 2 · 24 responses: 4 rows · 8 / 48.
+  auto step = ((torch::arange(6, torch::kFloat64) >= 3).to(torch::kFloat64) * 2 - 1).expand({1, 1, 4, 6}).contiguous();
+  auto flat = torch::full({1, 1, 4, 6}, 0.3, torch::kFloat64);
+  EXPECT_NEAR(gradient_l1(step, flat).item<double>(), 2.0 / 3, 1e-12);
+  EXPECT_NEAR(gradient_l1(flat, step).item<double>(), 2.0 / 3, 1e-12);
+  EXPECT_EQ(gradient_l1(step, step).item<double>(), 0.0);
+  EXPECT_EQ(gradient_l1(flat, flat * -2).item<double>(), 0.0) << "flat images of any level have no edges";
+}
+
+TEST(GradientLoss, ItsSobelIsTheSharpnessMetrics) {
+  // Magnitudes of the loss's responses, on the 0..255 scale, average to the
+  // metric's edge energy: the two measure the same edges.
+  const cv::Mat x = image([](int i, int j) { return int(std::floor(128 + 100 * std::sin(i / 3.0) * std::cos(j / 2.0))); });
+  auto responses = sobel((as_model_tensor(x) + 1) / 2 * 255);
+  auto magnitude = (responses.narrow(1, 0, 1).square() + responses.narrow(1, 1, 1).square()).sqrt();
+  EXPECT_NEAR(magnitude.mean().item<double>(), mean_gradient_magnitude(x), 1e-9);
+}
+
+TEST(GradientLoss, AGradientStepLowersIt) {
+  const cv::Mat x = image([](int i, int j) { return int(std::floor(128 + 100 * std::sin(i / 5.0) * std::cos(j / 7.0))); });
+  auto target = as_model_tensor(x);
+  auto guess = (target * 0.3).detach().requires_grad_(true);  // the right structure at a third of the contrast
+  auto loss = gradient_l1(guess, target);
+  loss.backward();
+  ASSERT_TRUE(guess.grad().isfinite().all().item<bool>());
+  // The gradient is small per pixel (a mean over every response): a long step.
+  const double after = gradient_l1(guess.detach() - 20 * guess.grad(), target).item<double>();
+  EXPECT_LT(after, loss.item<double>() - 1e-3) << loss.item<double>() << " -> " << after;
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "trainer/checkpoint.h"
 #include "trainer/cyclegan.h"
 #include "trainer/dataset.h"
+#include "trainer/gradient_loss.h"
 #include "trainer/training_run.h"
 
 namespace gncyclegan::train {
@@ -110,6 +111,28 @@ TEST_F(Training, ResumingEqualsTrainingUninterruptedBitForBit) {
   EXPECT_EQ(loss_rows_without_time(whole.out_dir + "/losses.csv"), loss_rows_without_time(second.out_dir + "/losses.csv"));
 }
 
+TEST_F(Training, TheEdgeLossIsCountedInThePairedColumn) {
+  test::make_synthetic_dataset(dir_.file("pairs"), 4, 72, true);
+  TrainOptions o = small_options();
+  o.visible_dir = dir_.file("pairs/visible");
+  o.infrared_dir = dir_.file("pairs/infrared");
+  o.generator = "resnet_1blocks_cbam";
+  o.paired_gradient_weight = 5;
+  TrainingData data(o);
+  ASSERT_TRUE(data.paired());
+  CycleGan model(o, c10::Device(c10::kCPU));
+  const Batch batch = data.batch(0);
+  double expected = 0;
+  {
+    // What the step's generator update sees (training mode: batch statistics).
+    torch::NoGradGuard no_grad;
+    expected = 5 * gradient_l1(model.G_A().forward(batch.visible), batch.infrared).item<double>();
+  }
+  const StepLosses losses = model.step({batch, {}}, 0);
+  EXPECT_GT(expected, 0);
+  EXPECT_NEAR(losses.paired, expected, 1e-6 * expected);
+}
+
 TEST_F(Training, TheExportedGeneratorLoadsAndTranslates) {
   TrainOptions o = small_options();
   o.generator = "resnet_2blocks_cbam";
@@ -126,6 +149,7 @@ TEST_F(Training, TheExportedGeneratorLoadsAndTranslates) {
   EXPECT_EQ(loaded.metadata.at("steps"), "3");
   EXPECT_EQ(loaded.metadata.at("gradient_normalization"), "on");
   EXPECT_EQ(loaded.metadata.at("training_visible_images"), "8");
+  EXPECT_EQ(loaded.metadata.at("paired_gradient_weight"), "0");
   torch::NoGradGuard no_grad;
   auto output = loaded.generator->forward(torch::rand({1, 3, 48, 80}) * 2 - 1);
   EXPECT_EQ(output.sizes(), (std::vector<int64_t>{1, 1, 48, 80}));

@@ -1,0 +1,32 @@
+#include "trainer/gradient_loss.h"
+
+#include <ATen/ops/cat.h>
+#include <ATen/ops/conv2d.h>
+#include <ATen/ops/l1_loss.h>
+#include <ATen/ops/pad.h>
+
+#include <vector>
+
+namespace gncyclegan::train {
+
+torch::Tensor sobel(const torch::Tensor &images) {
+  TORCH_CHECK(images.dim() == 4, "sobel: an N x C x H x W batch is needed");
+  const int64_t channels = images.size(1);
+  auto gx = torch::tensor({-1.0, 0.0, 1.0, -2.0, 0.0, 2.0, -1.0, 0.0, 1.0}, images.options()).view({1, 1, 3, 3});
+  auto gy = gx.transpose(2, 3).contiguous();
+  auto padded = at::pad(images, {1, 1, 1, 1}, "replicate");
+  const torch::Tensor no_bias;
+  const std::vector<int64_t> ones{1, 1}, zeros{0, 0};  // stride and dilation, padding
+  auto depthwise = [&](const torch::Tensor &kernel) {
+    return at::conv2d(padded, kernel.expand({channels, 1, 3, 3}), no_bias, ones, zeros, ones, channels);
+  };
+  return at::cat({depthwise(gx), depthwise(gy)}, 1);
+}
+
+torch::Tensor gradient_l1(const torch::Tensor &a, const torch::Tensor &b) {
+  TORCH_CHECK(a.sizes() == b.sizes(), "gradient_l1: two batches of one shape are needed");
+  // On 0..1, as the other paired losses' SSIM: (x + 1) / 2 halves the responses.
+  return at::l1_loss(sobel((a + 1) / 2), sobel((b + 1) / 2));
+}
+
+}  // namespace gncyclegan::train

@@ -1,0 +1,22 @@
+// An edge loss for training on aligned pairs: L1 between the Sobel gradients
+// of two images, the same 3x3 Sobel with replicated borders that
+// gncyclegan-eval's sharpness ratio measures (trainer/metrics.h). PSNR and
+// SSIM reward blur; matching the gradients of real infrared counters it.
+#pragma once
+
+#include <torch/types.h>
+
+namespace gncyclegan::train {
+
+// The Sobel responses of an N x C x H x W batch, every channel on its own:
+// N x 2C x H x W, the x responses (gx = [-1 0 1; -2 0 2; -1 0 1] correlated)
+// of every channel, then the y ones (its transpose); borders replicated.
+// Differentiable.
+torch::Tensor sobel(const torch::Tensor &images);
+
+// mean |sobel(a) - sobel(b)| over every pixel, channel and both directions,
+// for two batches of one shape in [-1, 1], scored on the 0..1 scale: 0 for
+// identical images. Gradients flow to both arguments.
+torch::Tensor gradient_l1(const torch::Tensor &a, const torch::Tensor &b);
+
+}  // namespace gncyclegan::train
