@@ -27,9 +27,15 @@ AdaptiveInferenceSize::AdaptiveInferenceSize(InferenceSize frame, const Settings
   records_.resize(ladder_.size());
 }
 
+InferenceSize AdaptiveInferenceSize::probe() const {
+  for (const auto &size : ladder_)
+    if (size.area() * 4 <= ladder_.front().area()) return size;
+  return ladder_.back();
+}
+
 double AdaptiveInferenceSize::predicted_ns(size_t index, Clock::time_point now) const {
   auto fresh = [&](size_t i) { return records_[i].frames > 0 && now - records_[i].measured <= settings_.memory; };
-  if (fresh(index)) return records_[index].mean_ns;
+  if (fresh(index)) return records_[index].typical_ns;
   // Frame time = overhead + cost per pixel x area, fitted through the two
   // freshest measured sizes; from one size alone, in proportion to the area
   // (which overestimates larger sizes: growing stays cautious).
@@ -44,13 +50,13 @@ double AdaptiveInferenceSize::predicted_ns(size_t index, Clock::time_point now) 
   if (known.size() >= 2) {
     const size_t b = known[1];
     const double area_a = double(ladder_[a].area()), area_b = double(ladder_[b].area());
-    const double per_pixel = (records_[a].mean_ns - records_[b].mean_ns) / (area_a - area_b);
+    const double per_pixel = (records_[a].typical_ns - records_[b].typical_ns) / (area_a - area_b);
     if (per_pixel > 0) {
-      const double overhead = std::max(0.0, records_[a].mean_ns - per_pixel * area_a);
+      const double overhead = std::max(0.0, records_[a].typical_ns - per_pixel * area_a);
       return overhead + per_pixel * area;
     }
   }
-  return records_[a].mean_ns * area / double(ladder_[a].area());
+  return records_[a].typical_ns * area / double(ladder_[a].area());
 }
 
 size_t AdaptiveInferenceSize::largest_fitting(double budget_ns, Clock::time_point now) const {
@@ -61,31 +67,40 @@ size_t AdaptiveInferenceSize::largest_fitting(double budget_ns, Clock::time_poin
 
 void AdaptiveInferenceSize::move_to(size_t index, Clock::time_point now) {
   index_ = index;
-  frames_here_ = 0;
+  recent_.clear();
   changed_ = now;
 }
 
-InferenceSize AdaptiveInferenceSize::start(Duration full_size_time, Duration interval, Clock::time_point now) {
+InferenceSize AdaptiveInferenceSize::start(const std::vector<Timing> &warm_up, Duration interval,
+                                           Clock::time_point now) {
   records_.assign(ladder_.size(), Record{});
-  records_[0] = Record{double(full_size_time.count()), 1, now};
+  // Later timings count as more recent (the fit takes the two freshest).
+  auto when = now - std::chrono::nanoseconds(warm_up.size());
+  for (const auto &timing : warm_up) {
+    when += std::chrono::nanoseconds(1);
+    const auto found = std::find(ladder_.begin(), ladder_.end(), timing.size);
+    if (found != ladder_.end()) records_[size_t(found - ladder_.begin())] = Record{double(timing.time.count()), 1, when};
+  }
   move_to(interval.count() > 0 ? largest_fitting(settings_.headroom * double(interval.count()), now) : 0, now);
   return current();
 }
 
 std::optional<InferenceSize> AdaptiveInferenceSize::observe(Duration frame_time, Duration interval,
                                                             Clock::time_point now) {
+  recent_.push_back(double(frame_time.count()));
+  if (recent_.size() > size_t(settings_.window)) recent_.erase(recent_.begin());
+  if (recent_.size() < size_t(settings_.window)) return std::nullopt;
   Record &record = records_[index_];
-  // A fresh size starts its average over; after that, about `window` frames of memory.
-  const double alpha = record.frames == 0 || frames_here_ == 0 ? 1.0 : 2.0 / (settings_.window + 1);
-  record.mean_ns += alpha * (double(frame_time.count()) - record.mean_ns);
-  record.frames++;
+  std::vector<double> sorted = recent_;
+  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+  record.typical_ns = sorted[sorted.size() / 2];
+  record.frames += 1;
   record.measured = now;
-  frames_here_++;
-  if (interval.count() <= 0 || frames_here_ < settings_.window || now - changed_ < settings_.dwell) return std::nullopt;
+  if (interval.count() <= 0 || now - changed_ < settings_.dwell) return std::nullopt;
 
   const double budget = settings_.headroom * double(interval.count());
   size_t next = index_;
-  if (record.mean_ns > budget * (1 + settings_.band)) {
+  if (record.typical_ns > budget * (1 + settings_.band)) {
     next = index_ + 1;
     while (next + 1 < ladder_.size() && predicted_ns(next, now) > budget) ++next;
     next = std::min(next, ladder_.size() - 1);

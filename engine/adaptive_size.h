@@ -35,8 +35,8 @@ class AdaptiveInferenceSize {
     // frame's own, when smaller).
     int min_short_side = 120;
     int multiple = 4;
-    // Frames measured at a size before it is judged, and the least time
-    // between two changes.
+    // Frames measured at a size before it is judged (by their median), and
+    // the least time between two changes.
     int window = 15;
     Duration dwell = std::chrono::seconds(2);
     // How long a size found too slow is remembered (after that, growing back
@@ -49,16 +49,25 @@ class AdaptiveInferenceSize {
   // The sizes considered, largest (the frame's own) first.
   const std::vector<InferenceSize> &ladder() const { return ladder_; }
   InferenceSize current() const { return ladder_[index_]; }
+  // A size to time at warm-up beside the full one: the ladder's half-scale
+  // size (or its smallest, for small frames).
+  InferenceSize probe() const;
 
-  // The first choice, from one frame's time at the full frame size.
-  InferenceSize start(Duration full_size_time, Duration interval, Clock::time_point now = Clock::now());
+  // The first choice, from warm-up times at sizes of the ladder (two or more
+  // give the fixed overhead apart from the cost per pixel; from one alone,
+  // times are taken to scale with the area).
+  struct Timing {
+    InferenceSize size;
+    Duration time;
+  };
+  InferenceSize start(const std::vector<Timing> &warm_up, Duration interval, Clock::time_point now = Clock::now());
   // A frame took `frame_time` at current() while frames arrive every
   // `interval`; returns the new size when the choice changes.
   std::optional<InferenceSize> observe(Duration frame_time, Duration interval, Clock::time_point now = Clock::now());
 
  private:
   struct Record {
-    double mean_ns = 0;  // moving average of frame times at this size
+    double typical_ns = 0;  // the median frame time of the latest window at this size
     int frames = 0;
     Clock::time_point measured{};
   };
@@ -70,7 +79,9 @@ class AdaptiveInferenceSize {
   std::vector<InferenceSize> ladder_;
   std::vector<Record> records_;
   size_t index_ = 0;
-  int frames_here_ = 0;
+  // Frame times at the current size, the latest `window` of them: their
+  // median ignores the odd slow frame (a page fault, another process).
+  std::vector<double> recent_;
   Clock::time_point changed_{};
 };
 

@@ -402,12 +402,18 @@ static gboolean gst_gncycleganir_set_info(GstVideoFilter *filter, GstCaps *, Gst
     AdaptiveInferenceSize::Settings settings;
     settings.multiple = engine.config().size_multiple();
     streaming->adaptive = std::make_unique<AdaptiveInferenceSize>(frame, settings);
-    const auto full_size_time = warm_run;
-    active = streaming->adaptive->start(full_size_time, std::chrono::nanoseconds(streaming->interval()));
-    if (active != frame) {
-      engine.set_inference_size(active.width, active.height);
+    // Two timings tell the fixed cost from the cost per pixel.
+    std::vector<AdaptiveInferenceSize::Timing> timings{{frame, warm_run}};
+    const InferenceSize probe = streaming->adaptive->probe();
+    if (probe != frame) {
+      engine.set_inference_size(probe.width, probe.height);
       if (!warm_up()) return FALSE;
+      timings.push_back({probe, warm_run});
     }
+    active = streaming->adaptive->start(timings, std::chrono::nanoseconds(streaming->interval()));
+    engine.set_inference_size(active.width, active.height);
+    if (active != timings.back().size && !warm_up()) return FALSE;
+    const auto full_size_time = timings.front().time;
     GST_INFO_OBJECT(self, "live source at %" GST_TIME_FORMAT " a frame: inference size %dx%d (a %dx%d frame takes %"
                     GST_TIME_FORMAT " at full size)", GST_TIME_ARGS(streaming->interval()), active.width,
                     active.height, frame.width, frame.height, GST_TIME_ARGS(full_size_time.count()));

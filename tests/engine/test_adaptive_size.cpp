@@ -78,11 +78,30 @@ TEST(AdaptiveSize, StartsAtTheLargestSizeThatFitsTheBudget) {
   AdaptiveInferenceSize sizes({640, 480}, {});
   // 30 frames/s: budget 0.8 x 33.3 = 26.7 ms. Predicted from the full size alone
   // (in proportion to the area): 480 x 360 takes 20.1 ms, 560 x 420 27.3 ms.
-  const auto chosen = sizes.start(model.time({640, 480}), 33'333'333ns, Clock::time_point{});
+  const auto chosen = sizes.start({{{640, 480}, model.time({640, 480})}}, 33'333'333ns, Clock::time_point{});
   EXPECT_EQ(chosen, (InferenceSize{480, 360}));
   // Without a deadline (interval unknown): the full size.
   AdaptiveInferenceSize other({640, 480}, {});
-  EXPECT_EQ(other.start(model.time({640, 480}), 0ns), (InferenceSize{640, 480}));
+  EXPECT_EQ(other.start({{{640, 480}, model.time({640, 480})}}, 0ns), (InferenceSize{640, 480}));
+}
+
+// A model whose time is mostly a fixed cost: 15 ms + 10 ns per pixel (18.1 ms at
+// 640 x 480, 15.8 ms at 320 x 240). At 50 frames/s (budget 16 ms), times in
+// proportion to the area would pick 560 x 420 (13.8 ms predicted, 17.4 ms in
+// truth); with the fixed cost known from the second timing, 400 x 300 (16.2 ms)
+// is too slow and 320 x 240 fits. At 25 frames/s (budget 32 ms): the full size.
+TEST(AdaptiveSize, TwoWarmUpTimingsSeparateTheFixedCost) {
+  SyntheticModel model;
+  model.noise = 0;
+  model.overhead_ms = 15;
+  model.ns_per_pixel = 10;
+  AdaptiveInferenceSize sizes({640, 480}, {});
+  EXPECT_EQ(sizes.probe(), (InferenceSize{320, 240}));
+  const std::vector<AdaptiveInferenceSize::Timing> timings{{{640, 480}, model.time({640, 480})},
+                                                          {{320, 240}, model.time({320, 240})}};
+  EXPECT_EQ(sizes.start(timings, 20ms, Clock::time_point{}), (InferenceSize{320, 240}));
+  EXPECT_EQ(sizes.start({timings.front()}, 20ms, Clock::time_point{}), (InferenceSize{560, 420}));
+  EXPECT_EQ(sizes.start(timings, 40ms, Clock::time_point{}), (InferenceSize{640, 480}));
 }
 
 TEST(AdaptiveSize, ShrinksWhenTheBudgetShrinksAndGrowsBackWithoutFlapping) {
@@ -90,7 +109,7 @@ TEST(AdaptiveSize, ShrinksWhenTheBudgetShrinksAndGrowsBackWithoutFlapping) {
   AdaptiveInferenceSize sizes({640, 480}, {});
   Clock::time_point now{};
   const Duration fast = 50ms;  // 20 frames/s: budget 40 ms, the full size (35.7 ms) fits
-  EXPECT_EQ(sizes.start(model.time({640, 480}), fast, now), (InferenceSize{640, 480}));
+  EXPECT_EQ(sizes.start({{{640, 480}, model.time({640, 480})}}, fast, now), (InferenceSize{640, 480}));
   auto run = stream(sizes, model, fast, 300, now);
   EXPECT_EQ(run.last, (InferenceSize{640, 480}));
   EXPECT_EQ(run.changes, 0);
@@ -113,7 +132,7 @@ TEST(AdaptiveSize, ASteadyStreamNearTheBudgetDoesNotFlap) {
   AdaptiveInferenceSize sizes({640, 480}, {});
   Clock::time_point now{};
   // 30 frames/s, budget 26.7 ms: 480 x 360 (22.3 ms) fits, 560 x 420 (28.5 ms) does not.
-  sizes.start(model.time({640, 480}), 33'333'333ns, now);
+  sizes.start({{{640, 480}, model.time({640, 480})}}, 33'333'333ns, now);
   int changes = 0;
   for (int minute = 0; minute < 5; ++minute) changes += stream(sizes, model, 33'333'333ns, 30 * 60, now).changes;
   EXPECT_EQ(sizes.current(), (InferenceSize{480, 360}));
@@ -127,9 +146,26 @@ TEST(AdaptiveSize, ANoisyMachineSettlesAtTheFloorRatherThanFailing) {
   model.overhead_ms = 40;  // slower than the budget at any size
   AdaptiveInferenceSize sizes({640, 480}, {});
   Clock::time_point now{};
-  sizes.start(model.time({640, 480}), 33'333'333ns, now);
+  sizes.start({{{640, 480}, model.time({640, 480})}}, 33'333'333ns, now);
   stream(sizes, model, 33'333'333ns, 600, now);
   EXPECT_EQ(sizes.current(), sizes.ladder().back());
+}
+
+// A slow frame now and then (a page fault, another process) is not a slow size.
+TEST(AdaptiveSize, TheOddSlowFrameDoesNotShrinkTheSize) {
+  SyntheticModel model;
+  AdaptiveInferenceSize sizes({640, 480}, {});
+  Clock::time_point now{};
+  const Duration interval = 50ms;  // budget 40 ms: the full size (35.7 ms) fits
+  sizes.start({{{640, 480}, model.time({640, 480})}}, interval, now);
+  int changes = 0;
+  for (int i = 0; i < 600; ++i) {
+    now += interval;
+    const Duration time = i % 10 == 0 ? 200ms : model.time(sizes.current());
+    if (sizes.observe(time, interval, now)) changes++;
+  }
+  EXPECT_EQ(changes, 0);
+  EXPECT_EQ(sizes.current(), (InferenceSize{640, 480}));
 }
 
 }  // namespace
