@@ -99,26 +99,20 @@ void model_to_frame_cpu(const torch::Tensor &infrared, Palette palette, const to
 
   // Colour formats: each component's 256-entry lookup, from the palette
   // (in the frame's YUV matrix and range for YUV formats).
-  std::vector<std::array<guint8, 256>> lookups;
+  torch::Tensor colours;  // 256 x 3 uint8: R, G, B or Y, U, V
   std::vector<int> components;
   if (GST_VIDEO_INFO_IS_RGB(&info)) {
-    const torch::Tensor colours = table.to(torch::kCPU, torch::kUInt8).contiguous();
-    const auto rgb = colours.accessor<uint8_t, 2>();
-    for (int c : {GST_VIDEO_COMP_R, GST_VIDEO_COMP_G, GST_VIDEO_COMP_B}) {
-      std::array<guint8, 256> lookup{};
-      for (int level = 0; level < 256; ++level) lookup[level] = rgb[level][c];
-      lookups.push_back(lookup);
-      components.push_back(c);
-    }
+    colours = table.to(torch::kCPU, torch::kUInt8).contiguous();
+    components = {GST_VIDEO_COMP_R, GST_VIDEO_COMP_G, GST_VIDEO_COMP_B};
   } else if (GST_VIDEO_INFO_IS_YUV(&info)) {
-    const torch::Tensor colours = palette_in_yuv(table.to(torch::kCPU), info).contiguous();  // 256 x 3 uint8
-    const auto yuv = colours.accessor<uint8_t, 2>();
-    for (int c : {GST_VIDEO_COMP_Y, GST_VIDEO_COMP_U, GST_VIDEO_COMP_V}) {
-      std::array<guint8, 256> lookup{};
-      for (int level = 0; level < 256; ++level) lookup[level] = yuv[level][c];
-      lookups.push_back(lookup);
-      components.push_back(c);
-    }
+    colours = palette_in_yuv(table.to(torch::kCPU), info).contiguous();
+    components = {GST_VIDEO_COMP_Y, GST_VIDEO_COMP_U, GST_VIDEO_COMP_V};
+  }
+  std::vector<std::array<guint8, 256>> lookups(components.size());
+  if (colours.defined()) {
+    const auto entries = colours.accessor<uint8_t, 2>();
+    for (size_t i = 0; i < components.size(); ++i)
+      for (int level = 0; level < 256; ++level) lookups[i][level] = entries[level][long(i)];
   }
   // RGBx-style formats: the padding byte is 255, like an opaque alpha.
   int padding = -1;
