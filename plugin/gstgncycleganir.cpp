@@ -6,12 +6,15 @@
  * generator (Yi et al., Applied Sciences 2023), on a CUDA GPU when there is
  * one and on the CPU otherwise. Accepts the raw formats cameras and decoders
  * emit and produces gray (GRAY8, GRAY16_LE) or false-colour video, so no
- * videoconvert is needed on either side.
+ * videoconvert is needed on either side. On the CPU it runs the generator with
+ * OpenVINO (bf16 where the CPU has it) when the build has OpenVINO, and with a
+ * live source it picks the inference size that keeps up with the frame rate.
  *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 v4l2src ! gncycleganir ! autovideosink
- * gst-launch-1.0 v4l2src ! gncycleganir palette=ironbow inference-width=320 inference-height=240 ! autovideosink
+ * gst-launch-1.0 v4l2src ! gncycleganir palette=ironbow ! autovideosink
+ * gst-launch-1.0 v4l2src ! gncycleganir inference-width=320 inference-height=240 backend=libtorch ! autovideosink
  * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! gncycleganir ! x264enc ! mp4mux ! filesink location=ir.mp4
  * ]|
  */
