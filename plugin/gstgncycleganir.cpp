@@ -435,11 +435,12 @@ static gboolean gst_gncycleganir_set_info(GstVideoFilter *filter, GstCaps *, Gst
   return TRUE;
 }
 
-// Sees every input buffer, before QoS drops late ones: the live input rate.
+// Sees every input buffer, before QoS drops late ones: the live input rate,
+// which only the adaptive inference size needs.
 static void gst_gncycleganir_before_transform(GstBaseTransform *trans, GstBuffer *buffer) {
   GstGncycleganir *self = GST_GNCYCLEGANIR(trans);
   Streaming *streaming = self->streaming;
-  if (!streaming || !GST_BUFFER_PTS_IS_VALID(buffer)) return;
+  if (!streaming || !streaming->adaptive || !GST_BUFFER_PTS_IS_VALID(buffer)) return;
   const GstClockTime pts = GST_BUFFER_PTS(buffer);
   if (GST_CLOCK_TIME_IS_VALID(streaming->last_pts) && pts > streaming->last_pts &&
       pts - streaming->last_pts < GST_SECOND) {
