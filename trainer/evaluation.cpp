@@ -1,6 +1,5 @@
 #include "trainer/evaluation.h"
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -10,14 +9,11 @@
 #include <opencv2/imgproc.hpp>
 #include <torch/csrc/autograd/grad_mode.h>
 
-#include "model/any_size.h"
-#include "model/device.h"
-#include "model/pixels.h"
-#include "model/weights.h"
 #include "trainer/atomic_file.h"
 #include "trainer/dataset.h"
 #include "trainer/image_io.h"
 #include "trainer/metrics.h"
+#include "trainer/model_runner.h"
 
 namespace gncyclegan::train {
 namespace {
@@ -32,59 +28,6 @@ cv::Mat to_u8(const cv::Mat &unit) {
   unit.convertTo(u8, CV_8U, 255.0);
   return u8;
 }
-
-// The visible->infrared generator, placed on its device, run one image at a time.
-class ModelRunner {
- public:
-  ModelRunner(const EvalOptions &options) : device_(resolve_device(options.device)), scale_(options.scale) {
-    if (device_.is_cpu()) set_cpu_threads(options.threads);
-    auto loaded = load_generator(options.model_path);
-    generator_ = loaded.generator;
-    const auto &config = generator_->config();
-    if ((config.in_channels != 3 && config.in_channels != 1) || (config.out_channels != 1 && config.out_channels != 3))
-      throw WeightsError(options.model_path + ": a " + std::to_string(config.in_channels) + "->" +
-                         std::to_string(config.out_channels) +
-                         "-channel generator cannot translate visible (RGB or gray) into infrared");
-    generator_->to(device_);
-    generator_->eval();
-    description_ = describe_device(device_);
-  }
-
-  const std::string &device() const { return description_; }
-  std::string architecture() const { return generator_->config().architecture(); }
-
-  // RGB float [0, 1] -> 8-bit gray of the same size; `ms` = upload + forward + download.
-  cv::Mat translate(const cv::Mat &visible, double &ms) {
-    cv::Mat input = visible;
-    if (scale_ != 1.0) {
-      const cv::Size size(std::max(1, int(std::lround(visible.cols * scale_))),
-                          std::max(1, int(std::lround(visible.rows * scale_))));
-      cv::resize(visible, input, size, 0, 0, scale_ < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
-    }
-    if (generator_->config().in_channels == 1) cv::cvtColor(input, input, cv::COLOR_RGB2GRAY);
-    torch::Tensor tensor = image_to_tensor(input).unsqueeze(0);
-
-    const auto started = std::chrono::steady_clock::now();
-    torch::Tensor output = forward_any_size(*generator_, tensor.to(device_)).to(torch::kCPU);
-    ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-
-    if (output.size(1) == 3) output = luma(output);  // a colour output is scored in gray
-    output = output[0][0].contiguous();
-    cv::Mat result(int(output.size(0)), int(output.size(1)), CV_32FC1, output.data_ptr());
-    if (scale_ != 1.0) cv::resize(result, result, visible.size(), 0, 0, cv::INTER_LINEAR);
-    else result = result.clone();
-    // [-1, 1] -> 8-bit as model_to_u8: clamp, (y + 1) * 127.5, round.
-    cv::Mat u8;
-    result.convertTo(u8, CV_8U, 127.5, 127.5);
-    return u8;
-  }
-
- private:
-  c10::Device device_;
-  double scale_;
-  std::shared_ptr<Generator> generator_;
-  std::string description_;
-};
 
 // A prediction file in `dir` with the stem of `name`, any image extension.
 std::optional<std::string> find_prediction(const std::string &dir, const std::string &name) {
@@ -278,7 +221,7 @@ Evaluation evaluate(const EvalOptions &options, ScoreCallback on_score) {
 
   std::optional<ModelRunner> runner;
   if (!options.model_path.empty()) {
-    runner.emplace(options);
+    runner.emplace(options.model_path, options.device, options.threads, options.scale);
     evaluation.method = file_name(options.model_path) + " (" + runner->architecture() + ")";
     evaluation.device = runner->device();
     double ignored = 0;  // the first call pays for allocation and kernel selection

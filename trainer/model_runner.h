@@ -1,0 +1,37 @@
+// The visible->infrared generator of a weights file, placed on its device and
+// run one image at a time, as gncyclegan-eval scores it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <c10/core/Device.h>
+#include <opencv2/core.hpp>
+
+namespace gncyclegan {
+class Generator;
+}
+
+namespace gncyclegan::train {
+
+class ModelRunner {
+ public:
+  // device: auto, cpu, cuda or cuda:N; threads: CPU threads (0 = every core);
+  // scale: the generator runs on the image resized by it and its output is
+  // resized back. Throws WeightsError / DeviceError naming the cause.
+  ModelRunner(const std::string &model_path, const std::string &device, int threads, double scale);
+
+  const std::string &device() const { return description_; }
+  std::string architecture() const;
+
+  // RGB float [0, 1] -> 8-bit gray of the same size; `ms` = upload + forward + download.
+  cv::Mat translate(const cv::Mat &visible, double &ms);
+
+ private:
+  c10::Device device_;
+  double scale_;
+  std::shared_ptr<Generator> generator_;
+  std::string description_;
+};
+
+}  // namespace gncyclegan::train
