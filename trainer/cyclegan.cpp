@@ -4,8 +4,10 @@
 #include <torch/utils.h>
 
 #include "model/gradient_normalization.h"
+#include "trainer/equivariance_loss.h"
 #include "trainer/gan_loss.h"
 #include "trainer/gradient_loss.h"
+#include "trainer/random_stream.h"
 #include "trainer/ssim_loss.h"
 
 namespace gncyclegan::train {
@@ -124,6 +126,13 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
       loss_paired = loss_paired + gradient_l1(fake_B, real_B) * options_.paired_gradient_weight;
     loss = loss + loss_paired;
     losses.paired = loss_paired.item<double>();
+  }
+  if (options_.temporal_weight > 0) {
+    // Its own stream, so runs without it draw what they drew before.
+    const CameraMotion motion = random_camera_motion(mix(options_.seed ^ mix(0x7e3a0000ULL + static_cast<uint64_t>(step))));
+    auto loss_temporal = equivariance_l1(fake_B, G_A_->forward(warp(real_A, motion)), motion) * options_.temporal_weight;
+    loss = loss + loss_temporal;
+    losses.temporal = loss_temporal.item<double>();
   }
   loss.backward();
   optimizer_G_->step();

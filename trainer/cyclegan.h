@@ -18,7 +18,7 @@
 namespace gncyclegan::train {
 
 struct StepLosses {
-  double D_A = 0, D_B = 0, G_A = 0, G_B = 0, cycle_A = 0, cycle_B = 0, idt_A = 0, idt_B = 0, paired = 0;
+  double D_A = 0, D_B = 0, G_A = 0, G_B = 0, cycle_A = 0, cycle_B = 0, idt_A = 0, idt_B = 0, paired = 0, temporal = 0;
 };
 
 struct Translation {

@@ -9,24 +9,12 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "trainer/random_stream.h"
+
 namespace gncyclegan::train {
 namespace {
 
 namespace fs = std::filesystem;
-
-// SplitMix64: decorrelates (seed, step, purpose) into independent streams.
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-uint64_t next(uint64_t &state) { return mix(state++); }
-
-int64_t uniform(uint64_t &state, int64_t bound) {  // [0, bound)
-  return bound <= 1 ? 0 : static_cast<int64_t>(next(state) % static_cast<uint64_t>(bound));
-}
 
 std::string stem(const std::string &path) { return fs::path(path).stem().string(); }
 
@@ -248,7 +236,7 @@ Batch TrainingData::make(const std::vector<ImageChoice> &choices, uint64_t seed_
 ImageChoice TrainingData::uniform_choice(uint64_t &state) const {
   ImageChoice choice;
   if (sets_.size() > 1) {  // one set draws nothing here, so single-set runs keep their old streams
-    const double target = double(next(state) >> 11) * 0x1p-53 * total_weight_;
+    const double target = uniform_unit(state) * total_weight_;
     double sum = 0;
     choice.set = static_cast<int>(sets_.size()) - 1;  // rounding at the top end
     for (size_t s = 0; s < sets_.size(); ++s)

@@ -33,6 +33,7 @@ struct TrainOptions {
   double paired_weight = 0.0;       // L1 on aligned pairs
   double paired_ssim_weight = 0.0;  // 1 - SSIM on aligned pairs
   double paired_gradient_weight = 0.0;  // L1 on Sobel gradients of aligned pairs
+  double temporal_weight = 0.0;  // |G(W(x)) - W(G(x))| for small random camera motions W
   // model
   std::string generator = "resnet_9blocks_cbam";
   int ngf = 64;

@@ -65,7 +65,7 @@ class StopSignals {
 };
 
 bool finite(const StepLosses &l) {
-  for (double value : {l.D_A, l.D_B, l.G_A, l.G_B, l.cycle_A, l.cycle_B, l.idt_A, l.idt_B, l.paired})
+  for (double value : {l.D_A, l.D_B, l.G_A, l.G_B, l.cycle_A, l.cycle_B, l.idt_A, l.idt_B, l.paired, l.temporal})
     if (!std::isfinite(value)) return false;
   return true;
 }
