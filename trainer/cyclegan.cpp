@@ -124,6 +124,8 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
     // Edges where real infrared has them: G_A only, whose output is what is scored.
     if (options_.paired_gradient_weight > 0)
       loss_paired = loss_paired + gradient_l1(fake_B, real_B) * options_.paired_gradient_weight;
+    if (options_.paired_edge_energy_weight > 0)
+      loss_paired = loss_paired + edge_energy_l1(fake_B, real_B) * options_.paired_edge_energy_weight;
     loss = loss + loss_paired;
     losses.paired = loss_paired.item<double>();
   }

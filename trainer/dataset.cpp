@@ -98,7 +98,7 @@ TrainingData::TrainingData(const TrainOptions &options) : options_(options) {
     if (options.paired()) {
       const ImagePairs matched = pair_by_name(entry.visible, entry.infrared);
       if (!matched.unmatched.empty())
-        throw DataError("paired training (--paired-weight, --paired-ssim-weight, --paired-gradient-weight) pairs "
+        throw DataError("paired training (--paired-weight, --paired-ssim-weight, --paired-gradient-weight, --paired-edge-energy-weight) pairs "
                         "images by file name, and " +
                         std::to_string(matched.unmatched.size()) + (flags ? "" : " in " + label) +
                         " have no partner: " + joined(matched.unmatched));

@@ -36,6 +36,7 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
       {"paired_weight", decimal(o.paired_weight)},
       {"paired_ssim_weight", decimal(o.paired_ssim_weight)},
       {"paired_gradient_weight", decimal(o.paired_gradient_weight)},
+      {"paired_edge_energy_weight", decimal(o.paired_edge_energy_weight)},
       {"temporal_weight", decimal(o.temporal_weight)},
       {"d_steps", std::to_string(o.d_steps)},
       {"discriminator_norm", o.discriminator_norm},

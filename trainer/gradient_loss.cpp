@@ -29,4 +29,16 @@ torch::Tensor gradient_l1(const torch::Tensor &a, const torch::Tensor &b) {
   return at::l1_loss(sobel((a + 1) / 2), sobel((b + 1) / 2));
 }
 
+torch::Tensor edge_energy_l1(const torch::Tensor &a, const torch::Tensor &b) {
+  TORCH_CHECK(a.sizes() == b.sizes(), "edge_energy_l1: two batches of one shape are needed");
+  auto energy = [](const torch::Tensor &images) {
+    const auto responses = sobel((images + 1) / 2);
+    const int64_t channels = images.size(1);
+    auto squared = responses.narrow(1, 0, channels).square() + responses.narrow(1, channels, channels).square();
+    // The epsilon keeps the square root differentiable on flat regions.
+    return (squared + 1e-12).sqrt().mean({1, 2, 3});
+  };
+  return (energy(a) - energy(b)).abs().mean();
+}
+
 }  // namespace gncyclegan::train

@@ -19,4 +19,12 @@ torch::Tensor sobel(const torch::Tensor &images);
 // identical images. Gradients flow to both arguments.
 torch::Tensor gradient_l1(const torch::Tensor &a, const torch::Tensor &b);
 
+// Edge energy matching: per image, the mean Sobel gradient magnitude
+// sqrt(gx² + gy²) (on 0..1) of a against that of b, |E(a) - E(b)| averaged
+// over the batch. Where gradient_l1 pulls uncertain edges to zero (its optimum
+// is the median edge, often none), this only asks for real infrared's amount
+// of edges, wherever the generator finds them likeliest: the sharpness ratio
+// gncyclegan-eval reports, as a loss.
+torch::Tensor edge_energy_l1(const torch::Tensor &a, const torch::Tensor &b);
+
 }  // namespace gncyclegan::train

@@ -33,6 +33,7 @@ struct TrainOptions {
   double paired_weight = 0.0;       // L1 on aligned pairs
   double paired_ssim_weight = 0.0;  // 1 - SSIM on aligned pairs
   double paired_gradient_weight = 0.0;  // L1 on Sobel gradients of aligned pairs
+  double paired_edge_energy_weight = 0.0;  // |edge energy of G_A(x) - of its infrared|
   double temporal_weight = 0.0;  // |G(W(x)) - W(G(x))| for small random camera motions W
   // model
   std::string generator = "resnet_9blocks_cbam";
@@ -67,7 +68,8 @@ struct TrainOptions {
   int samples = 4;     // rows in the sample grids
 
   // Whether any loss compares aligned pairs, so images are paired by name.
-  bool paired() const { return paired_weight > 0 || paired_ssim_weight > 0 || paired_gradient_weight > 0; }
+  bool paired() const { return paired_weight > 0 || paired_ssim_weight > 0 || paired_gradient_weight > 0 || paired_edge_energy_weight > 0;
+  }
 };
 
 // Registers every training option on `app`, bound to `options`.

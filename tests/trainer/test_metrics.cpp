@@ -148,6 +148,34 @@ TEST(GradientLoss, AStepEdgeAgainstAFlatImage) {
   EXPECT_EQ(gradient_l1(flat, flat * -2).item<double>(), 0.0) << "flat images of any level have no edges";
 }
 
+TEST(EdgeEnergyLoss, CountsTheAmountOfEdgesNotWhereTheyAre) {
+  // The step of GradientLoss.AStepEdgeAgainstAFlatImage: |gx| = 4 in 2 of 6
+  // columns, gy = 0, so the mean magnitude is 4/3 on the 0..1 scale; a flat
+  // image has none.
+  auto step = ((torch::arange(6, torch::kFloat64) >= 3).to(torch::kFloat64) * 2 - 1).expand({1, 1, 4, 6}).contiguous();
+  auto flat = torch::full({1, 1, 4, 6}, 0.25, torch::kFloat64);
+  EXPECT_NEAR(edge_energy_l1(step, flat).item<double>(), 4.0 / 3, 1e-5);
+  // The same step one column over has as much edge: no loss, where the
+  // gradient L1 sees two edges apart.
+  auto moved = ((torch::arange(6, torch::kFloat64) >= 2).to(torch::kFloat64) * 2 - 1).expand({1, 1, 4, 6}).contiguous();
+  EXPECT_NEAR(edge_energy_l1(step, moved).item<double>(), 0.0, 1e-6);
+  EXPECT_GT(gradient_l1(step, moved).item<double>(), 0.5);
+  // Per image, then averaged: a batch of (step vs flat) and (flat vs flat).
+  EXPECT_NEAR(edge_energy_l1(torch::cat({step, flat}), torch::cat({flat, flat})).item<double>(), 2.0 / 3, 1e-5);
+}
+
+TEST(EdgeEnergyLoss, AGradientStepSharpensABlurredGuess) {
+  const cv::Mat x = image([](int i, int j) { return int(std::floor(128 + 100 * std::sin(i / 2.0) * std::cos(j / 3.0))); });
+  auto target = as_model_tensor(x);
+  auto guess = (target * 0.2).detach().requires_grad_(true);  // a fifth of the contrast: a fifth of the edges
+  auto loss = edge_energy_l1(guess, target);
+  loss.backward();
+  ASSERT_TRUE(guess.grad().isfinite().all().item<bool>());
+  // A mean over pixels: each pixel's gradient is of order 1 / pixels.
+  const double rate = 0.01 * double(guess.numel());
+  EXPECT_LT(edge_energy_l1(guess.detach() - rate * guess.grad(), target).item<double>(), loss.item<double>() - 1e-3);
+}
+
 TEST(GradientLoss, ItsSobelIsTheSharpnessMetrics) {
   // Magnitudes of the loss's responses, on the 0..255 scale, average to the
   // metric's edge energy: the two measure the same edges.
