@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -12,6 +13,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "model/generator.h"
+#include "model/weights.h"
 #include "tests/support/test_support.h"
 #include "trainer/dataset.h"
 #include "trainer/motion_clip.h"
@@ -253,6 +256,31 @@ TEST_F(VideoCli, UsageErrorsSayWhatIsMissing) {
   const auto help = run("video --help");
   EXPECT_EQ(help.status, 0);
   EXPECT_NE(help.output.find("Lai et al."), std::string::npos) << help.output;
+}
+
+TEST_F(VideoCli, TheTemporalScriptTabulatesEverySplitAndMotion) {
+  namespace fs = std::filesystem;
+  const cv::Mat source = scene({96, 64});
+  for (const char *pair : {"roadscene/test/%s/a.png", "roadscene/test/%s/b.png", "msrs/test/%s/00001N.png",
+                           "msrs/test/%s/00002D.png"})
+    for (const char *domain : {"visible", "infrared"}) {
+      char path[128];
+      std::snprintf(path, sizeof path, pair, domain);
+      fs::create_directories(fs::path(dir_.file(path)).parent_path());
+      cv::imwrite(dir_.file(path), std::string(domain) == "visible" ? bgr(source) : 255 - source);
+    }
+  GeneratorConfig config = GeneratorConfig::from_name("resnet_1blocks_cbam");
+  config.ngf = 4;
+  save_generator(dir_.file("g.safetensors"), *make_generator(config));
+  const auto result = test::run_command("cd / && GNCYCLEGAN_EVAL='" + binary_ + "' '" GNCYCLEGAN_SOURCE_DIR
+                                        "/scripts/eval-temporal.sh' --data '" + dir_.file(".") + "' --frames 3 '" +
+                                            dir_.file("g.safetensors") + "' -- --threads 1",
+                                        dir_.file("temporal.txt"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  for (const char *row : {"| set | motion | clips | g.safetensors flicker / warping / PSNR / SSIM | gray flicker",
+                          "| RoadScene test | pan | 2 | ", "| RoadScene test | zoom | 2 | ",
+                          "| MSRS test, night | pan | 1 | ", "| MSRS test, night | zoom | 1 | "})
+    EXPECT_NE(result.output.find(row), std::string::npos) << row << "\n" << result.output;
 }
 
 }  // namespace
