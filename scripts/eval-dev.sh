@@ -37,19 +37,7 @@ data=${positional[1]:-$root/../shared/data}
 [ -f "$model" ] || { echo "$0: MODEL $model: no such file" >&2; exit 1; }
 [ -d "$data" ] || { echo "$0: DATA_DIR $data: no such directory (give it as the second argument)" >&2; exit 1; }
 
-if [ -n "${GNCYCLEGAN_EVAL:-}" ]; then
-  evaluate=$GNCYCLEGAN_EVAL
-else
-  build=${BUILD_DIR:-build}
-  case $build in /*) ;; *) build=$root/$build ;; esac
-  if [ -f "$build/build.ninja" ]; then
-    ninja --quiet -C "$build" trainer/gncyclegan-eval >&2
-  elif [ ! -x "$build/trainer/gncyclegan-eval" ]; then
-    echo "$0: no build in $build: run 'meson setup $build' first, or set BUILD_DIR" >&2
-    exit 1
-  fi
-  evaluate=$build/trainer/gncyclegan-eval
-fi
+evaluate=$("$root/scripts/find-eval.sh")
 
 # label | folder holding visible/ and infrared/ | --only-suffix | --out subfolder
 splits=(

@@ -38,19 +38,7 @@ done
 for model in "${models[@]}"; do [ -f "$model" ] || { echo "$0: MODEL $model: no such file" >&2; exit 1; }; done
 [ -d "$data" ] || { echo "$0: --data $data: no such directory" >&2; exit 1; }
 
-if [ -n "${GNCYCLEGAN_EVAL:-}" ]; then
-  evaluate=$GNCYCLEGAN_EVAL
-else
-  build=${BUILD_DIR:-build}
-  case $build in /*) ;; *) build=$root/$build ;; esac
-  if [ -f "$build/build.ninja" ]; then
-    ninja --quiet -C "$build" trainer/gncyclegan-eval >&2
-  elif [ ! -x "$build/trainer/gncyclegan-eval" ]; then
-    echo "$0: no build in $build: run 'meson setup $build' first, or set BUILD_DIR" >&2
-    exit 1
-  fi
-  evaluate=$build/trainer/gncyclegan-eval
-fi
+evaluate=$("$root/scripts/find-eval.sh")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
