@@ -133,8 +133,14 @@ TEST_F(TrainCli, ARunIsNotOverwrittenByAccident) {
 
 TEST_F(TrainCli, InterruptCheckpointsThenResumeAndExportContinue) {
   const std::string out = dir_.file("r");
-  // SIGINT after a few seconds, mid-run: finish the step, checkpoint, exit 130.
-  Result interrupted = run(data_args(out) + " --max-steps 100000", "timeout --preserve-status -s INT 6 ");
+  // SIGINT mid-run, once a few steps are logged (however loaded the machine):
+  // finish the step, checkpoint, exit 130. A run that never logs is stopped after 120 s.
+  const std::string log = out + "/losses.csv";
+  Result interrupted = test::run_command(
+      "{ '" + binary_ + "' " + data_args(out) + " --max-steps 100000 & pid=$!; for i in $(seq 600); do "
+      "[ -f '" + log + "' ] && [ \"$(wc -l < '" + log + "')\" -gt 3 ] && break; kill -0 $pid 2>/dev/null || break; "
+      "sleep 0.2; done; kill -INT $pid; wait $pid; }",
+      dir_.file("output.txt"));
   EXPECT_EQ(interrupted.status, 130) << interrupted.output;
   EXPECT_NE(interrupted.output.find("continue with: --resume"), std::string::npos) << interrupted.output;
   ASSERT_TRUE(fs::exists(out + "/checkpoints/latest"));
