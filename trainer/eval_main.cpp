@@ -131,6 +131,12 @@ int main_or_throw(int argc, char **argv) {
   video_command->add_option("--threads", video.threads, "CPU threads for LibTorch (0 = every core)")
       ->check(CLI::Range(0, 1024));
   video_command->add_option("--out", video.out_dir, "Write frames.csv (per frame) and summary.json here");
+  video_command->add_option("--output-video", video.output_video,
+                            "Also encode the translated frames into this file, to watch: .mp4 / .mkv (H.264) or "
+                            ".avi (Motion JPEG)");
+  video_command->add_option("--fps", video.fps, "Frame rate of --output-video")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   bool video_json = false;
   video_command->add_flag("--json", video_json, "Print the summary and per-frame scores as JSON");
 

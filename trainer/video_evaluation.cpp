@@ -116,6 +116,8 @@ VideoEvaluation evaluate_video(const VideoEvalOptions &options, FrameCallback on
     evaluation.method = options.baseline == Baseline::gray ? "baseline gray" : "baseline inverted-gray";
   }
 
+  std::optional<VideoWriter> writer;
+  if (!options.output_video.empty()) writer.emplace(options.output_video, options.fps);
   WarpingErrorMeter warping;
   cv::Mat previous_visible, previous_output, frame;
   std::string name;
@@ -159,11 +161,13 @@ VideoEvaluation evaluate_video(const VideoEvalOptions &options, FrameCallback on
         score.flicker = temporal_flicker(previous_output, output, next_to_previous(motion[t - 1], motion[t]));
       }
     }
+    if (writer) writer->write(output);
     evaluation.frames.push_back(score);
     if (on_frame) on_frame(score);
     previous_visible = frame;
     previous_output = output;
   }
+  if (writer) writer->close();
   if (evaluation.frames.size() < 2) throw DataError(options.input + ": a video of at least 2 frames is needed");
   if (!motion.empty() && motion.size() != evaluation.frames.size())
     throw DataError(options.motion + " describes " + std::to_string(motion.size()) + " frames; " + options.input +

@@ -28,6 +28,8 @@ struct VideoEvalOptions {
   std::string device = "auto";
   int threads = 0;
   std::string out_dir;    // frames.csv, summary.json; empty = none
+  std::string output_video;  // the translated frames, encoded (see VideoWriter); empty = none
+  double fps = 30;           // of output_video
 };
 
 // NaN where a score does not apply (no ground truth, no motion, frame 0).

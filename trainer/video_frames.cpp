@@ -64,21 +64,37 @@ bool FrameReader::next(cv::Mat &bgr, std::string &name) {
   return true;
 }
 
+VideoWriter::VideoWriter(const std::string &path, double fps) : path_(path), fps_(fps) {
+  const std::string extension = lower_extension(path);
+  if (extension == ".mp4" || extension == ".mkv") fourcc_ = cv::VideoWriter::fourcc('a', 'v', 'c', '1');
+  else if (extension == ".avi") fourcc_ = cv::VideoWriter::fourcc('M', 'J', 'P', 'G');
+  else throw DataError(path + ": write the video as .mp4 or .mkv (H.264) or .avi (Motion JPEG)");
+}
+
+VideoWriter::~VideoWriter() = default;
+
+void VideoWriter::write(const cv::Mat &frame) {
+  cv::Mat bgr = frame;
+  if (frame.type() == CV_8UC1) cv::cvtColor(frame, bgr, cv::COLOR_GRAY2BGR);
+  else if (frame.type() != CV_8UC3) throw DataError(path_ + ": frames must be 8-bit gray or colour");
+  if (!writer_) {
+    size_ = bgr.size();
+    writer_ = std::make_unique<cv::VideoWriter>(path_, cv::CAP_FFMPEG, fourcc_, fps_, size_);
+    if (!writer_->isOpened()) throw DataError(path_ + ": OpenCV's FFmpeg backend cannot write this file");
+  }
+  if (bgr.size() != size_) throw DataError(path_ + ": every frame must have the first one's size");
+  writer_->write(bgr);
+}
+
+void VideoWriter::close() {
+  if (writer_) writer_->release();
+}
+
 void write_video(const std::vector<cv::Mat> &frames, const std::string &path, double fps) {
   if (frames.empty()) throw DataError(path + ": no frames to write");
-  const std::string extension = lower_extension(path);
-  int fourcc = 0;
-  if (extension == ".mp4" || extension == ".mkv") fourcc = cv::VideoWriter::fourcc('a', 'v', 'c', '1');
-  else if (extension == ".avi") fourcc = cv::VideoWriter::fourcc('M', 'J', 'P', 'G');
-  else throw DataError(path + ": write the video as .mp4 or .mkv (H.264) or .avi (Motion JPEG)");
-  cv::VideoWriter writer(path, cv::CAP_FFMPEG, fourcc, fps, frames.front().size());
-  if (!writer.isOpened()) throw DataError(path + ": OpenCV's FFmpeg backend cannot write this file");
-  for (const auto &frame : frames) {
-    if (frame.size() != frames.front().size() || frame.type() != CV_8UC3)
-      throw DataError(path + ": every frame must be 8-bit colour of one size");
-    writer.write(frame);
-  }
-  writer.release();
+  VideoWriter writer(path, fps);
+  for (const auto &frame : frames) writer.write(frame);
+  writer.close();
 }
 
 }  // namespace gncyclegan::train

@@ -12,6 +12,7 @@
 
 namespace cv {
 class VideoCapture;
+class VideoWriter;
 }
 
 namespace gncyclegan::train {
@@ -36,8 +37,25 @@ class FrameReader {
   size_t index_ = 0;
 };
 
-// Encodes 8-bit BGR frames of one size: H.264 for .mp4 / .mkv, Motion JPEG
-// for .avi. Throws DataError when the file cannot be written.
+// Encodes 8-bit BGR (or gray) frames of one size, one at a time: H.264 for
+// .mp4 / .mkv, Motion JPEG for .avi. Throws DataError when the file cannot be
+// written or a frame differs in size.
+class VideoWriter {
+ public:
+  VideoWriter(const std::string &path, double fps);
+  ~VideoWriter();
+  void write(const cv::Mat &frame);  // the first frame sets the size
+  void close();
+
+ private:
+  std::string path_;
+  double fps_;
+  int fourcc_;
+  cv::Size size_;
+  std::unique_ptr<cv::VideoWriter> writer_;
+};
+
+// All of `frames` through a VideoWriter.
 void write_video(const std::vector<cv::Mat> &frames, const std::string &path, double fps);
 
 }  // namespace gncyclegan::train

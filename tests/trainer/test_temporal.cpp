@@ -162,7 +162,16 @@ TEST_F(VideoFiles, AStaticDecodedVideoScoresZeroAndFramesComeBackInOrder) {
   VideoEvalOptions options;
   options.baseline = Baseline::gray;
   options.input = dir_.file("still.avi");
+  options.output_video = dir_.file("translated.mkv");
   const VideoEvaluation evaluation = evaluate_video(options);
+  // The translated frames, encoded: as many, of the input's size.
+  FrameReader translated(dir_.file("translated.mkv"));
+  int written = 0;
+  while (translated.next(frame, name)) {
+    EXPECT_EQ(frame.size(), cv::Size(160, 120));
+    ++written;
+  }
+  EXPECT_EQ(written, 5);
   ASSERT_EQ(evaluation.frames.size(), 5u);
   EXPECT_TRUE(std::isnan(evaluation.frames[0].warping_error)) << "the first frame has nothing to be compared with";
   EXPECT_LT(evaluation.mean(&FrameScore::warping_error), 1e-3);
