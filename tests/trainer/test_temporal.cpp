@@ -141,6 +141,15 @@ TEST(WarpingError, TheFlowFollowsAPan) {
 
 class VideoFiles : public ::testing::Test {
  protected:
+  // A 2-px pan of `frames` frames over a 240 x 120 scene, written to DIR/name/.
+  MotionClip write_pan(int frames, const std::string &name) {
+    const cv::Mat source = scene({240, 120});
+    MotionClipOptions options;
+    options.frames = frames;
+    MotionClip clip = make_motion_clip(bgr(source), source, options);
+    write_motion_clip(clip, options, dir_.file(name));
+    return clip;
+  }
   test::TemporaryDirectory dir_;
 };
 
@@ -179,11 +188,7 @@ TEST_F(VideoFiles, AStaticDecodedVideoScoresZeroAndFramesComeBackInOrder) {
 }
 
 TEST_F(VideoFiles, AnH264PanKeepsItsMotionThroughTheCodec) {
-  const cv::Mat source = scene({240, 120});
-  MotionClipOptions options;
-  options.frames = 10;
-  const MotionClip clip = make_motion_clip(bgr(source), source, options);
-  write_motion_clip(clip, options, dir_.file("clip"));
+  const MotionClip clip = write_pan(10, "clip");
   write_video(clip.visible, dir_.file("clip/visible.mp4"), 30);
   VideoEvalOptions video;
   video.baseline = Baseline::gray;
@@ -201,13 +206,8 @@ TEST_F(VideoFiles, AnH264PanKeepsItsMotionThroughTheCodec) {
 }
 
 TEST_F(VideoFiles, MismatchedInputsAreNamed) {
-  const cv::Mat source = scene({240, 120});
-  MotionClipOptions options;
-  options.frames = 4;
-  const MotionClip clip = make_motion_clip(bgr(source), source, options);
-  write_motion_clip(clip, options, dir_.file("clip"));
-  options.frames = 3;
-  write_motion_clip(make_motion_clip(bgr(source), source, options), options, dir_.file("short"));
+  write_pan(4, "clip");
+  write_pan(3, "short");
   VideoEvalOptions video;
   video.baseline = Baseline::gray;
   video.input = dir_.file("clip/visible");
