@@ -32,6 +32,7 @@
 
 #include "engine/adaptive_size.h"
 #include "engine/inference_engine.h"
+#include "engine/temporal_smoother.h"
 #include "plugin/default_model.h"
 #include "plugin/frame_conversion.h"
 #include "plugin/palette.h"
@@ -55,6 +56,8 @@ using gncycleganir::Precision;
 #define DEFAULT_PALETTE GST_GNCYCLEGANIR_PALETTE_WHITE_HOT
 #define DEFAULT_NUM_THREADS 0
 #define DEFAULT_CUDA_GRAPH TRUE
+#define DEFAULT_TEMPORAL_SMOOTHING 0.8
+#define MAX_TEMPORAL_SMOOTHING 0.95
 #define MAX_INFERENCE_SIZE 8192
 
 // The formats cameras and decoders emit, and those sinks and encoders take.
@@ -72,6 +75,7 @@ enum {
   PROP_PALETTE,
   PROP_NUM_THREADS,
   PROP_CUDA_GRAPH,
+  PROP_TEMPORAL_SMOOTHING,
   PROP_ACTIVE_INFERENCE_WIDTH,
   PROP_ACTIVE_INFERENCE_HEIGHT,
   PROP_FRAMES_PROCESSED,
@@ -148,6 +152,8 @@ static GType gst_gncycleganir_palette_get_type() {
 // What the streaming thread owns between start() and stop().
 struct Streaming {
   std::unique_ptr<InferenceEngine> engine;
+  // Restarted on new caps, flushes, new streams and discontinuities.
+  gncycleganir::TemporalSmoother smoother;
   std::map<Palette, torch::Tensor> tables;  // on the engine's device
   std::vector<torch::Tensor> upload_staging, download_staging;
   GstClockTime reported_latency = 0;  // what LATENCY queries answer
@@ -175,6 +181,7 @@ struct _GstGncycleganir {
   GstGncycleganirPrecision precision;
   guint inference_width, inference_height;
   std::atomic<int> palette;
+  std::atomic<double> temporal_smoothing;
   guint num_threads;
   gboolean cuda_graph;
 
@@ -213,6 +220,10 @@ static void gst_gncycleganir_set_property(GObject *object, guint id, const GValu
   GstGncycleganir *self = GST_GNCYCLEGANIR(object);
   if (id == PROP_PALETTE) {  // changeable while playing
     self->palette = g_value_get_enum(value);
+    return;
+  }
+  if (id == PROP_TEMPORAL_SMOOTHING) {  // changeable while playing
+    self->temporal_smoothing = g_value_get_double(value);
     return;
   }
   GST_OBJECT_LOCK(self);
@@ -271,6 +282,7 @@ static void gst_gncycleganir_get_property(GObject *object, guint id, GValue *val
     case PROP_PALETTE: g_value_set_enum(value, self->palette); break;
     case PROP_NUM_THREADS: g_value_set_uint(value, self->num_threads); break;
     case PROP_CUDA_GRAPH: g_value_set_boolean(value, self->cuda_graph); break;
+    case PROP_TEMPORAL_SMOOTHING: g_value_set_double(value, self->temporal_smoothing); break;
     case PROP_ACTIVE_INFERENCE_WIDTH: g_value_set_uint(value, self->active_width); break;
     case PROP_ACTIVE_INFERENCE_HEIGHT: g_value_set_uint(value, self->active_height); break;
     case PROP_FRAMES_PROCESSED: g_value_set_uint64(value, self->frames); break;
@@ -389,6 +401,7 @@ static gboolean gst_gncycleganir_set_info(GstVideoFilter *filter, GstCaps *, Gst
                                  ? gst_util_uint64_scale(GST_SECOND, GST_VIDEO_INFO_FPS_D(in_info), GST_VIDEO_INFO_FPS_N(in_info))
                                  : 0;
   streaming->adaptive.reset();
+  streaming->smoother.reset();
   if (!fixed_size) engine.set_inference_size(0, 0);
 
   // Warm up at the negotiated size, so the first frame is not a cold start;
@@ -484,6 +497,9 @@ static GstFlowReturn gst_gncycleganir_transform_frame(GstVideoFilter *filter, Gs
     if (!table.defined()) table = gncycleganir::palette_table(palette).to(engine.device());
     auto rgb = gncycleganir::frame_to_model(in, engine.device(), streaming->upload_staging);
     auto infrared = engine.translate(rgb);
+    if (GST_BUFFER_FLAG_IS_SET(in->buffer, GST_BUFFER_FLAG_DISCONT)) streaming->smoother.reset();
+    streaming->smoother.set_strength(self->temporal_smoothing);
+    infrared = streaming->smoother.apply(rgb, infrared);
     gncycleganir::model_to_frame(infrared, palette, table, out, streaming->download_staging);
   });
   if (!done) return GST_FLOW_ERROR;
@@ -504,6 +520,14 @@ static GstFlowReturn gst_gncycleganir_transform_frame(GstVideoFilter *filter, Gs
   }
   if (streaming->adaptive) adapt_inference_size(self, streaming, elapsed);
   return GST_FLOW_OK;
+}
+
+// A seek, a new stream: the previous frame is no longer the one before.
+static gboolean gst_gncycleganir_sink_event(GstBaseTransform *trans, GstEvent *event) {
+  GstGncycleganir *self = GST_GNCYCLEGANIR(trans);
+  if (self->streaming && (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP || GST_EVENT_TYPE(event) == GST_EVENT_STREAM_START))
+    self->streaming->smoother.reset();
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
 }
 
 static GstCaps *gst_gncycleganir_transform_caps(GstBaseTransform *, GstPadDirection direction, GstCaps *caps,
@@ -617,6 +641,13 @@ static void gst_gncycleganir_class_init(GstGncycleganirClass *klass) {
                            "frame: one launch instead of hundreds, which is most of a small model's frame time",
                            DEFAULT_CUDA_GRAPH, ready));
   g_object_class_install_property(
+      gobject_class, PROP_TEMPORAL_SMOOTHING,
+      g_param_spec_double("temporal-smoothing", "Temporal smoothing",
+                          "Against shimmer: the largest weight the previous output, moved along the input's motion, "
+                          "gets in the current one where the scene holds together (moving objects, occlusions and "
+                          "scene cuts keep the current output); 0 = off. Changeable while playing",
+                          0, MAX_TEMPORAL_SMOOTHING, DEFAULT_TEMPORAL_SMOOTHING, playing));
+  g_object_class_install_property(
       gobject_class, PROP_ACTIVE_INFERENCE_WIDTH,
       g_param_spec_uint("active-inference-width", "Active inference width",
                         "Width the generator runs at now: the set inference-width, the frame's, or the size chosen "
@@ -649,6 +680,7 @@ static void gst_gncycleganir_class_init(GstGncycleganirClass *klass) {
   transform_class->transform_caps = GST_DEBUG_FUNCPTR(gst_gncycleganir_transform_caps);
   transform_class->query = GST_DEBUG_FUNCPTR(gst_gncycleganir_query);
   transform_class->before_transform = GST_DEBUG_FUNCPTR(gst_gncycleganir_before_transform);
+  transform_class->sink_event = GST_DEBUG_FUNCPTR(gst_gncycleganir_sink_event);
   transform_class->passthrough_on_same_caps = FALSE;
   filter_class->set_info = GST_DEBUG_FUNCPTR(gst_gncycleganir_set_info);
   filter_class->transform_frame = GST_DEBUG_FUNCPTR(gst_gncycleganir_transform_frame);
@@ -661,6 +693,7 @@ static void gst_gncycleganir_class_init(GstGncycleganirClass *klass) {
 
 static void gst_gncycleganir_init(GstGncycleganir *self) {
   new (&self->palette) std::atomic<int>(DEFAULT_PALETTE);
+  new (&self->temporal_smoothing) std::atomic<double>(DEFAULT_TEMPORAL_SMOOTHING);
   new (&self->active_width) std::atomic<guint>(0);
   new (&self->active_height) std::atomic<guint>(0);
   new (&self->frames) std::atomic<guint64>(0);

@@ -137,6 +137,12 @@ int main_or_throw(int argc, char **argv) {
   video_command->add_option("--fps", video.fps, "Frame rate of --output-video")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  video_command
+      ->add_option("--temporal-smoothing", video.temporal_smoothing,
+                   "Smooth the translated frames as the element's temporal-smoothing property does (0 = off, "
+                   "up to 0.95)")
+      ->check(CLI::Range(0.0, 0.95))
+      ->capture_default_str();
   bool video_json = false;
   video_command->add_flag("--json", video_json, "Print the summary and per-frame scores as JSON");
 

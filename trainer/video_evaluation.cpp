@@ -8,8 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "engine/temporal_smoother.h"
+#include "model/pixels.h"
 #include "trainer/atomic_file.h"
 #include "trainer/dataset.h"
+#include "trainer/image_io.h"
 #include "trainer/metrics.h"
 #include "trainer/model_runner.h"
 #include "trainer/motion_clip.h"
@@ -36,6 +39,24 @@ cv::Mat gray_of(const cv::Mat &bgr) {
   cv::Mat gray;
   cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
   return gray;
+}
+
+// 8-bit image -> 1 x C x H x W in [-1, 1] (colour as RGB).
+torch::Tensor unit_tensor(const cv::Mat &image) {
+  cv::Mat scaled;
+  if (image.channels() == 3)
+    cv::cvtColor(image, scaled, cv::COLOR_BGR2RGB);
+  else
+    scaled = image;
+  scaled.convertTo(scaled, CV_32F, 1 / 255.0);
+  return image_to_tensor(scaled).unsqueeze(0);
+}
+
+// What the element does to the translated frame with temporal-smoothing set.
+cv::Mat smoothed(gncycleganir::TemporalSmoother &smoother, const cv::Mat &visible_bgr, const cv::Mat &output) {
+  const torch::Tensor pixels =
+      model_to_u8(smoother.apply(unit_tensor(visible_bgr), unit_tensor(output))[0][0]).contiguous();
+  return cv::Mat(output.rows, output.cols, CV_8UC1, pixels.data_ptr()).clone();
 }
 
 }  // namespace
@@ -115,6 +136,8 @@ VideoEvaluation evaluate_video(const VideoEvalOptions &options, FrameCallback on
   } else {
     evaluation.method = options.baseline == Baseline::gray ? "baseline gray" : "baseline inverted-gray";
   }
+  gncycleganir::TemporalSmoother smoother(options.temporal_smoothing);
+  if (options.temporal_smoothing > 0) evaluation.method += ", temporal smoothing " + fixed(options.temporal_smoothing, 2);
 
   std::optional<VideoWriter> writer;
   if (!options.output_video.empty()) writer.emplace(options.output_video, options.fps);
@@ -136,6 +159,7 @@ VideoEvaluation evaluate_video(const VideoEvalOptions &options, FrameCallback on
       output = gray_of(frame);
       if (options.baseline == Baseline::inverted_gray) output = 255 - output;
     }
+    if (options.temporal_smoothing > 0) output = smoothed(smoother, frame, output);
     if (infrared) {
       cv::Mat truth;
       std::string truth_name;

@@ -30,6 +30,9 @@ struct VideoEvalOptions {
   std::string out_dir;    // frames.csv, summary.json; empty = none
   std::string output_video;  // the translated frames, encoded (see VideoWriter); empty = none
   double fps = 30;           // of output_video
+  // The element's temporal-smoothing (engine/temporal_smoother.h) applied to
+  // the translated frames; 0 = off.
+  double temporal_smoothing = 0;
 };
 
 // NaN where a score does not apply (no ground truth, no motion, frame 0).

@@ -9,6 +9,7 @@
 #include <gst/video/video.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <fstream>
@@ -82,9 +83,25 @@ class Element : public ::testing::Test {
     return buffer;
   }
 
+  // random_frame(caps, 1) with every byte moved by -8..8 (drawn from seed).
+  static GstBuffer *nudged_frame(const std::string &caps, unsigned seed) {
+    GstBuffer *buffer = random_frame(caps, 1);
+    GstMapInfo map;
+    gst_buffer_map(buffer, &map, GST_MAP_WRITE);
+    std::mt19937 random(seed);
+    for (gsize i = 0; i < map.size; ++i) map.data[i] = guint8(std::clamp(int(map.data[i]) + int(random() % 17) - 8, 0, 255));
+    gst_buffer_unmap(buffer, &map);
+    return buffer;
+  }
+
   // Pushes one frame and returns the output bytes of plane 0's rows, unpadded.
   static std::vector<guint8> convert(GstHarness *h, const std::string &in_caps, unsigned seed = 1) {
     EXPECT_EQ(gst_harness_push(h, random_frame(in_caps, seed)), GST_FLOW_OK);
+    return output_bytes(h);
+  }
+
+  // Pulls one output frame: the bytes of plane 0's rows, unpadded.
+  static std::vector<guint8> output_bytes(GstHarness *h) {
     GstBuffer *out = gst_harness_pull(h);
     EXPECT_NE(out, nullptr);
     if (!out) return {};
@@ -284,6 +301,37 @@ TEST_F(ElementOnGpu, DeviceMemoryStaysFlatOverAThousandFrames) {
 #endif
 }
 
+// Temporal smoothing blends the previous output into the next frame's where
+// the scene holds (here: the same frame, slightly nudged); a discontinuity or
+// a flush starts over from the generator's own output.
+TEST_F(Element, TemporalSmoothingBlendsConsecutiveFramesAndStartsOverAfterABreak) {
+  const std::string caps = "video/x-raw,format=GRAY8,width=96,height=72,framerate=30/1";
+  enum Break { none, discont, flush };
+  auto second_output = [&](const std::string &properties, Break what) {
+    GstHarness *h = harness(properties, caps, "video/x-raw,format=GRAY8");
+    EXPECT_EQ(gst_harness_push(h, nudged_frame(caps, 0)), GST_FLOW_OK);
+    output_bytes(h);
+    GstBuffer *next = nudged_frame(caps, 1);
+    if (what == discont) GST_BUFFER_FLAG_SET(next, GST_BUFFER_FLAG_DISCONT);
+    if (what == flush) {
+      EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_flush_start()));
+      EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+      GstSegment segment;
+      gst_segment_init(&segment, GST_FORMAT_TIME);
+      EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_segment(&segment)));
+    }
+    EXPECT_EQ(gst_harness_push(h, next), GST_FLOW_OK);
+    return output_bytes(h);
+  };
+  const auto generator = second_output("temporal-smoothing=0", none);
+  size_t blended = 0;
+  const auto smoothed = second_output("temporal-smoothing=0.9", none);
+  for (size_t i = 0; i < generator.size(); ++i) blended += smoothed[i] != generator[i];
+  EXPECT_GT(blended, generator.size() / 4) << "pixels that took part of the previous output";
+  EXPECT_EQ(second_output("temporal-smoothing=0.9", discont), generator);
+  EXPECT_EQ(second_output("temporal-smoothing=0.9", flush), generator);
+}
+
 TEST_F(Element, ColourPalettesGiveAGrayWhenWhiteHotAndRgbOtherwise) {
   auto white = convert(harness("", kRgb, "video/x-raw,format=RGB"), kRgb);
   for (size_t i = 0; i + 2 < white.size(); i += 3) {
@@ -353,6 +401,12 @@ TEST_F(Element, PropertiesRoundTripAndBadValuesAreRefused) {
   EXPECT_TRUE(cuda_graph) << "on by default";
   EXPECT_EQ(precision, int(Precision::automatic));
   EXPECT_EQ(backend, int(Backend::automatic));
+  gdouble smoothing = -1;
+  g_object_get(element, "temporal-smoothing", &smoothing, nullptr);
+  EXPECT_DOUBLE_EQ(smoothing, 0.8) << "on by default";
+  g_object_set(element, "temporal-smoothing", 0.5, nullptr);
+  g_object_get(element, "temporal-smoothing", &smoothing, nullptr);
+  EXPECT_DOUBLE_EQ(smoothing, 0.5);
   g_object_set(element, "cuda-graph", FALSE, nullptr);
   g_object_get(element, "cuda-graph", &cuda_graph, nullptr);
   EXPECT_FALSE(cuda_graph);
