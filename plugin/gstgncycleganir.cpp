@@ -33,7 +33,7 @@
 #include "engine/adaptive_size.h"
 #include "engine/inference_engine.h"
 #include "engine/temporal_smoother.h"
-#include "plugin/default_model.h"
+#include "model/bundled_models.h"
 #include "plugin/frame_conversion.h"
 #include "plugin/palette.h"
 

@@ -1,4 +1,4 @@
-#include "plugin/default_model.h"
+#include "model/bundled_models.h"
 
 #include <filesystem>
 #include <vector>
