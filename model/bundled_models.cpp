@@ -1,31 +1,49 @@
 #include "model/bundled_models.h"
 
 #include <filesystem>
-#include <vector>
 
 namespace gncycleganir {
 namespace {
 
-constexpr const char *kDefaultModel = "gncyclegan-compact.safetensors";
-
-std::vector<std::string> locations() {
-  // Set by meson: the install location, then the source tree's models/.
-  return {std::string(GNCYCLEGANIR_MODELS_DIR) + "/" + kDefaultModel,
-          std::string(GNCYCLEGANIR_SOURCE_MODELS_DIR) + "/" + kDefaultModel};
+// Set by meson: the install location, then the source tree's models/.
+std::vector<std::string> locations(const BundledModel &model) {
+  return {std::string(GNCYCLEGANIR_MODELS_DIR) + "/" + model.file,
+          std::string(GNCYCLEGANIR_SOURCE_MODELS_DIR) + "/" + model.file};
 }
 
 }  // namespace
 
-std::string default_model_path() {
-  for (const auto &path : locations())
-    if (std::filesystem::is_regular_file(path)) return path;
-  return "";
+const std::vector<BundledModel> &bundled_models() {
+  static const std::vector<BundledModel> models{
+      {"surveillance", "gncyclegan-surveillance.safetensors",
+       "street and campus cameras, day and night: dark background, warm people and cars (trained on MSRS, M3SVD "
+       "and RoadScene)"},
+      {"road", "gncyclegan-compact.safetensors",
+       "car-mounted FLIR road cameras by day: bright road, dark sky (trained on RoadScene)"},
+  };
+  return models;
 }
 
-std::string default_model_locations() {
-  std::string text;
-  for (const auto &path : locations()) text += (text.empty() ? "" : " and ") + path;
-  return text;
+std::string bundled_model_names() {
+  std::string names;
+  for (const auto &model : bundled_models())
+    names += (names.empty() ? model.name + " (the default)" : ", " + model.name);
+  return names;
+}
+
+std::string resolve_model(const std::string &name_or_path) {
+  const std::string name = name_or_path.empty() ? bundled_models().front().name : name_or_path;
+  for (const auto &model : bundled_models()) {
+    if (model.name != name) continue;
+    std::string looked;
+    for (const auto &path : locations(model)) {
+      if (std::filesystem::is_regular_file(path)) return path;
+      looked += (looked.empty() ? "" : " and ") + path;
+    }
+    throw ModelNotFound("the bundled model " + name + " is not installed (looked for " + looked +
+                        "); reinstall gncycleganir, or give a weights file");
+  }
+  return name_or_path;
 }
 
 }  // namespace gncycleganir

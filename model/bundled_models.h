@@ -1,15 +1,36 @@
-// Where the element finds its model when the `model` property is unset: the
-// bundled gncyclegan-compact, installed with the plugin, or, in a build tree
-// that is not installed, the copy in the source tree.
+// The generators bundled with gncycleganir, by short name: installed with the
+// element (or, in a build tree that is not installed, found in the source
+// tree's models/), so `model=surveillance` works in a pipeline and
+// `--model road` in the command-line tools. Anything that is not a bundled
+// model's name is a path to a weights file.
 #pragma once
 
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace gncycleganir {
 
-// The first of the locations that holds the file; empty when none does.
-std::string default_model_path();
-// The locations looked at, for messages.
-std::string default_model_locations();
+struct BundledModel {
+  std::string name;         // what users write: "surveillance"
+  std::string file;         // in models/: "gncyclegan-surveillance.safetensors"
+  std::string description;  // one line, for gst-inspect and --help
+};
+
+// Every bundled model, the default first.
+const std::vector<BundledModel> &bundled_models();
+// "surveillance (the default), road"
+std::string bundled_model_names();
+
+class ModelNotFound : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A model as users name it -> the weights file to load: a bundled model's
+// name gives its installed file, anything else is a path and comes back as it
+// is. An empty value means the default. Throws ModelNotFound, naming the
+// places looked at, when a bundled model's file is not installed.
+std::string resolve_model(const std::string &name_or_path);
 
 }  // namespace gncycleganir

@@ -56,7 +56,8 @@ using gncycleganir::Precision;
 #define DEFAULT_PALETTE GST_GNCYCLEGANIR_PALETTE_WHITE_HOT
 #define DEFAULT_NUM_THREADS 0
 #define DEFAULT_CUDA_GRAPH TRUE
-#define DEFAULT_TEMPORAL_SMOOTHING 0.8
+#define DEFAULT_TEMPORAL_SMOOTHING -1.0  // automatic
+#define AUTOMATIC_TEMPORAL_SMOOTHING 0.9
 #define MAX_TEMPORAL_SMOOTHING 0.95
 #define MAX_INFERENCE_SIZE 8192
 
@@ -154,6 +155,7 @@ struct Streaming {
   std::unique_ptr<InferenceEngine> engine;
   // Restarted on new caps, flushes, new streams and discontinuities.
   gncycleganir::TemporalSmoother smoother;
+  double automatic_smoothing = 0;  // what temporal-smoothing=-1 means for this stream
   std::map<Palette, torch::Tensor> tables;  // on the engine's device
   std::vector<torch::Tensor> upload_staging, download_staging;
   GstClockTime reported_latency = 0;  // what LATENCY queries answer
@@ -335,18 +337,16 @@ static gboolean gst_gncycleganir_start(GstBaseTransform *trans) {
   settings.inference_height = int(self->inference_height);
   GST_OBJECT_UNLOCK(self);
 
-  if (settings.model_path.empty()) {
-    settings.model_path = gncycleganir::default_model_path();
-    if (settings.model_path.empty()) {
-      GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND,
-                        ("no model property set, and the bundled default model is not installed (looked for %s); "
-                         "set model=FILE or reinstall gncycleganir",
-                         gncycleganir::default_model_locations().c_str()),
-                        (nullptr));
-      return FALSE;
-    }
-  } else if (!std::filesystem::exists(settings.model_path)) {
-    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("model file %s does not exist", settings.model_path.c_str()),
+  try {
+    settings.model_path = gncycleganir::resolve_model(settings.model_path);
+  } catch (const gncycleganir::ModelNotFound &error) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("%s", error.what()), (nullptr));
+    return FALSE;
+  }
+  if (!std::filesystem::exists(settings.model_path)) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND,
+                      ("model file %s does not exist (the bundled models: %s)", settings.model_path.c_str(),
+                       gncycleganir::bundled_model_names().c_str()),
                       (nullptr));
     return FALSE;
   }
@@ -402,6 +402,8 @@ static gboolean gst_gncycleganir_set_info(GstVideoFilter *filter, GstCaps *, Gst
                                  : 0;
   streaming->adaptive.reset();
   streaming->smoother.reset();
+  // Real time first: on the CPU a live source's frames cannot afford it.
+  streaming->automatic_smoothing = engine.device().is_cpu() && upstream_is_live(self) ? 0 : AUTOMATIC_TEMPORAL_SMOOTHING;
   if (!fixed_size) engine.set_inference_size(0, 0);
 
   // Warm up at the negotiated size, so the first frame is not a cold start;
@@ -498,7 +500,8 @@ static GstFlowReturn gst_gncycleganir_transform_frame(GstVideoFilter *filter, Gs
     auto rgb = gncycleganir::frame_to_model(in, engine.device(), streaming->upload_staging);
     auto infrared = engine.translate(rgb);
     if (GST_BUFFER_FLAG_IS_SET(in->buffer, GST_BUFFER_FLAG_DISCONT)) streaming->smoother.reset();
-    streaming->smoother.set_strength(self->temporal_smoothing);
+    const double smoothing = self->temporal_smoothing;
+    streaming->smoother.set_strength(smoothing < 0 ? streaming->automatic_smoothing : smoothing);
     infrared = streaming->smoother.apply(rgb, infrared);
     gncycleganir::model_to_frame(infrared, palette, table, out, streaming->download_staging);
   });
@@ -574,6 +577,20 @@ static void gst_gncycleganir_finalize(GObject *object) {
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
+// The model property's description, listing the bundled models (GLib keeps
+// the pointer: the text lives as long as the program).
+static const std::string &model_property_blurb() {
+  static const std::string blurb = [] {
+    std::string text = "A bundled model's name or a generator weights file (.safetensors, from gncyclegan-train; "
+                       "architecture and channels come from the file). Unset: " +
+                       gncycleganir::bundled_models().front().name + ". Bundled:";
+    for (const auto &model : gncycleganir::bundled_models()) text += " " + model.name + " (" + model.description + ");";
+    text.back() = '.';
+    return text;
+  }();
+  return blurb;
+}
+
 static void gst_gncycleganir_class_init(GstGncycleganirClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
@@ -589,10 +606,7 @@ static void gst_gncycleganir_class_init(GstGncycleganirClass *klass) {
   const auto statistic = GParamFlags(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_property(
       gobject_class, PROP_MODEL,
-      g_param_spec_string("model", "Model",
-                          "Generator weights file (.safetensors, from gncyclegan-train); architecture and channels "
-                          "come from the file. Unset: the bundled default model (gncyclegan-compact)",
-                          nullptr, ready));
+      g_param_spec_string("model", "Model", model_property_blurb().c_str(), nullptr, ready));
   g_object_class_install_property(
       gobject_class, PROP_DEVICE,
       g_param_spec_string("device", "Device",
@@ -645,8 +659,10 @@ static void gst_gncycleganir_class_init(GstGncycleganirClass *klass) {
       g_param_spec_double("temporal-smoothing", "Temporal smoothing",
                           "Against shimmer: the largest weight the previous output, moved along the input's motion, "
                           "gets in the current one where the scene holds together (moving objects, occlusions and "
-                          "scene cuts keep the current output); 0 = off. Changeable while playing",
-                          0, MAX_TEMPORAL_SMOOTHING, DEFAULT_TEMPORAL_SMOOTHING, playing));
+                          "scene cuts keep the current output); 0 = off; -1 = automatic: 0.9, but off for a live "
+                          "source on the CPU, whose frame time it would take (~35 ms a 640x480 frame on 2 cores). "
+                          "Changeable while playing",
+                          -1, MAX_TEMPORAL_SMOOTHING, DEFAULT_TEMPORAL_SMOOTHING, playing));
   g_object_class_install_property(
       gobject_class, PROP_ACTIVE_INFERENCE_WIDTH,
       g_param_spec_uint("active-inference-width", "Active inference width",

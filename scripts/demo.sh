@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, from a fresh clone: installs what is missing, builds, makes a
 # short visible test clip, converts it to infrared with the bundled default
-# model (gncyclegan-compact) through pipelines/convert-file, renders a
+# model (surveillance) through pipelines/convert-file, renders a
 # visible | infrared PNG, and says where both are.
 #
 #   scripts/demo.sh [OUT_DIR]     (default: build/demo)

@@ -34,7 +34,8 @@ done
 [ ${#positional[@]} -ge 1 ] && [ ${#positional[@]} -le 2 ] || usage
 model=${positional[0]}
 data=${positional[1]:-$root/../shared/data}
-[ -f "$model" ] || { echo "$0: MODEL $model: no such file" >&2; exit 1; }
+# A bare word may be a bundled model's name: gncyclegan-eval resolves it.
+[ -f "$model" ] || [[ $model != */* && $model != *.* ]] || { echo "$0: MODEL $model: no such file" >&2; exit 1; }
 [ -d "$data" ] || { echo "$0: DATA_DIR $data: no such directory (give it as the second argument)" >&2; exit 1; }
 
 evaluate=$("$root/scripts/find-eval.sh")

@@ -35,7 +35,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#models[@]} -ge 1 ] || usage
-for model in "${models[@]}"; do [ -f "$model" ] || { echo "$0: MODEL $model: no such file" >&2; exit 1; }; done
+# A bare word may be a bundled model's name: gncyclegan-eval resolves it.
+for model in "${models[@]}"; do
+  [ -f "$model" ] || [[ $model != */* && $model != *.* ]] || { echo "$0: MODEL $model: no such file" >&2; exit 1; }
+done
 [ -d "$data" ] || { echo "$0: --data $data: no such directory" >&2; exit 1; }
 
 evaluate=$("$root/scripts/find-eval.sh")

@@ -13,6 +13,7 @@
 
 #include "trainer/evaluation.h"
 #include "trainer/image_io.h"
+#include "trainer/model_option.h"
 #include "trainer/motion_clip.h"
 #include "trainer/training_run.h"
 #include "trainer/video_evaluation.h"
@@ -55,8 +56,9 @@ int main_or_throw(int argc, char **argv) {
   EvalOptions options;
   bool json = false;
   auto *what = "What to score (one of)";
-  auto *model = app.add_option("--model", options.model_path, "Generator weights file (.safetensors)")
-                    ->check(CLI::ExistingFile)
+  auto *model = app.add_option("--model", options.model_path,
+                               "Generator weights file (.safetensors) or a bundled model: " + gncycleganir::bundled_model_names())
+                    ->transform(model_file())
                     ->group(what);
   auto *predictions =
       app.add_option("--predictions", options.predictions_dir,
@@ -112,7 +114,8 @@ int main_or_throw(int argc, char **argv) {
       "levels squared), the temporal flicker on a clip of known motion (mean |out[t+1](x) - out[t](M x)| over "
       "the pixels both frames see, in gray levels), and, with ground truth, per-frame PSNR / SSIM / sharpness");
   auto *video_model =
-      video_command->add_option("--model", video.model_path, "Generator weights file")->check(CLI::ExistingFile);
+      video_command->add_option("--model", video.model_path, "Generator weights file or a bundled model's name")
+          ->transform(model_file());
   auto *video_baseline = video_command
                              ->add_option("--baseline", video.baseline,
                                           "A trivial answer: gray (the input's own temporal noise) or inverted-gray")

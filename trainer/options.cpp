@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/config.h"
+#include "trainer/model_option.h"
 
 namespace gncyclegan::train {
 namespace {
@@ -190,10 +191,11 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
                  "--max-steps, --epochs-decay... given here override)")
       ->group(run);
   app.add_option("--init-generator", o.init_generator,
-                 "Start the visible->infrared generator from this weights file instead of random weights "
-                 "(fine-tuning, e.g. from models/gncyclegan-compact.safetensors); it must have the --generator "
-                 "architecture and --ngf")
-      ->check(CLI::ExistingFile)
+                 "Start the visible->infrared generator from this weights file (or bundled model: " +
+                     gncycleganir::bundled_model_names() +
+                     ") instead of random weights, for fine-tuning; it must have the --generator architecture and "
+                     "--ngf")
+      ->transform(model_file())
       ->group(run);
   app.add_option("--export", o.export_path,
                  "Also write the visible->infrared generator here at the end (always written to OUT/generator.safetensors)")

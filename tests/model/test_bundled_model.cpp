@@ -1,13 +1,15 @@
-// The bundled default model the element loads: its architecture, its size
-// (the compact budget), and the provenance and test scores its metadata
-// carries.
+// The bundled models the element loads: their architecture, their size (the
+// compact budget), the provenance and test scores their metadata carries, and
+// how users name them.
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <string>
 
 #include "model/any_size.h"
+#include "model/bundled_models.h"
 #include "model/weights.h"
 #include "tests/support/test_support.h"
 
@@ -40,6 +42,36 @@ TEST(BundledModel, MetadataRecordsTheRecipeAndTheTestScores) {
   // (the visible image in gray: 10.2036 dB / 0.3898; its negative: 10.4825 dB / 0.3536).
   EXPECT_GT(std::stod(metadata.at("test_psnr")), 10.4825);
   EXPECT_GT(std::stod(metadata.at("test_ssim")), 0.3898);
+}
+
+const std::string kSurveillance = GNCYCLEGAN_SOURCE_DIR "/models/gncyclegan-surveillance.safetensors";
+
+TEST(BundledModel, SurveillanceIsTheSmallCbamResnetTrainedOnEverySet) {
+  const auto loaded = load_generator(kSurveillance);
+  EXPECT_EQ(loaded.generator->config().architecture(), "resnet_6blocks_cbam");
+  EXPECT_EQ(test::parameter_count(*loaded.generator), 496593) << "the compact budget, as above";
+  const auto &metadata = loaded.metadata;
+  EXPECT_EQ(metadata.at("name"), "gncyclegan-surveillance");
+  for (const char *set : {"roadscene", "msrs", "m3svd-0111_1716"})
+    EXPECT_NE(metadata.at("training_sets").find(set), std::string::npos) << set;
+  // Its scores clear the visible image in gray on MSRS test, day and night
+  // (9.13 dB / 0.280 and 16.13 dB / 0.497).
+  EXPECT_GT(std::stod(metadata.at("test_msrs_day_psnr")), 9.13);
+  EXPECT_GT(std::stod(metadata.at("test_msrs_night_psnr")), 16.13);
+}
+
+TEST(BundledModel, NamesResolveToTheFilesAndAnythingElseIsAPath) {
+  ASSERT_EQ(gncycleganir::bundled_models().size(), 2u);
+  EXPECT_EQ(gncycleganir::bundled_model_names(), "surveillance (the default), road");
+  // Installed, or in a build tree that is not, the source tree's copies.
+  auto is_file = [](const std::string &path, const std::string &file) {
+    return std::filesystem::is_regular_file(path) && std::filesystem::path(path).filename() == file;
+  };
+  EXPECT_TRUE(is_file(gncycleganir::resolve_model("surveillance"), "gncyclegan-surveillance.safetensors"));
+  EXPECT_TRUE(is_file(gncycleganir::resolve_model("road"), "gncyclegan-compact.safetensors"));
+  EXPECT_EQ(gncycleganir::resolve_model(""), gncycleganir::resolve_model("surveillance")) << "unset: the default";
+  EXPECT_EQ(gncycleganir::resolve_model("./road"), "./road");
+  EXPECT_EQ(gncycleganir::resolve_model("/data/my.safetensors"), "/data/my.safetensors");
 }
 
 TEST(BundledModel, TranslatesAFrameOfAnySize) {

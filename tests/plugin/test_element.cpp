@@ -303,12 +303,14 @@ TEST_F(ElementOnGpu, DeviceMemoryStaysFlatOverAThousandFrames) {
 
 // Temporal smoothing blends the previous output into the next frame's where
 // the scene holds (here: the same frame, slightly nudged); a discontinuity or
-// a flush starts over from the generator's own output.
+// a flush starts over from the generator's own output. Automatic (the
+// default): on, except for a live source on the CPU.
 TEST_F(Element, TemporalSmoothingBlendsConsecutiveFramesAndStartsOverAfterABreak) {
   const std::string caps = "video/x-raw,format=GRAY8,width=96,height=72,framerate=30/1";
   enum Break { none, discont, flush };
-  auto second_output = [&](const std::string &properties, Break what) {
+  auto second_output = [&](const std::string &properties, Break what, bool live = false) {
     GstHarness *h = harness(properties, caps, "video/x-raw,format=GRAY8");
+    gst_harness_set_live(h, live);
     EXPECT_EQ(gst_harness_push(h, nudged_frame(caps, 0)), GST_FLOW_OK);
     output_bytes(h);
     GstBuffer *next = nudged_frame(caps, 1);
@@ -328,6 +330,9 @@ TEST_F(Element, TemporalSmoothingBlendsConsecutiveFramesAndStartsOverAfterABreak
   const auto smoothed = second_output("temporal-smoothing=0.9", none);
   for (size_t i = 0; i < generator.size(); ++i) blended += smoothed[i] != generator[i];
   EXPECT_GT(blended, generator.size() / 4) << "pixels that took part of the previous output";
+  EXPECT_EQ(second_output("", none), smoothed) << "automatic: 0.9 for a source that is not live";
+  EXPECT_EQ(second_output("", none, true), generator) << "automatic: off for a live source on the CPU";
+  EXPECT_EQ(second_output("temporal-smoothing=0.9", none, true), smoothed);
   EXPECT_EQ(second_output("temporal-smoothing=0.9", discont), generator);
   EXPECT_EQ(second_output("temporal-smoothing=0.9", flush), generator);
 }
@@ -403,7 +408,7 @@ TEST_F(Element, PropertiesRoundTripAndBadValuesAreRefused) {
   EXPECT_EQ(backend, int(Backend::automatic));
   gdouble smoothing = -1;
   g_object_get(element, "temporal-smoothing", &smoothing, nullptr);
-  EXPECT_DOUBLE_EQ(smoothing, 0.8) << "on by default";
+  EXPECT_DOUBLE_EQ(smoothing, -1) << "automatic by default";
   g_object_set(element, "temporal-smoothing", 0.5, nullptr);
   g_object_get(element, "temporal-smoothing", &smoothing, nullptr);
   EXPECT_DOUBLE_EQ(smoothing, 0.5);
@@ -645,16 +650,25 @@ TEST_F(Element, MemoryStaysFlatOverAThousandFrames) {
   EXPECT_LT(growth, 20 * 1024) << "resident memory grew by " << growth << " KiB";
 }
 
-TEST_F(Element, TheBundledDefaultModelLoadsWhenNoModelIsSet) {
-  GstHarness *h = gst_harness_new_parse("gncycleganir num-threads=1");
-  harnesses_.push_back(h);
-  gst_harness_set_src_caps_str(h, "video/x-raw,format=YUY2,width=64,height=48,framerate=30/1");
-  gst_harness_set_sink_caps_str(h, "video/x-raw,format=BGRx");
-  ASSERT_EQ(gst_harness_push(h, random_frame("video/x-raw,format=YUY2,width=64,height=48,framerate=30/1", 1)),
-            GST_FLOW_OK);
-  GstBuffer *out = gst_harness_pull(h);
-  ASSERT_NE(out, nullptr);
-  gst_buffer_unref(out);
+TEST_F(Element, TheBundledModelsLoadByNameAndTheDefaultWhenNoModelIsSet) {
+  for (const std::string model : {"", "model=surveillance", "model=road"}) {
+    GstHarness *h = gst_harness_new_parse(("gncycleganir num-threads=1 " + model).c_str());
+    harnesses_.push_back(h);
+    gst_harness_set_src_caps_str(h, "video/x-raw,format=YUY2,width=64,height=48,framerate=30/1");
+    gst_harness_set_sink_caps_str(h, "video/x-raw,format=BGRx");
+    ASSERT_EQ(gst_harness_push(h, random_frame("video/x-raw,format=YUY2,width=64,height=48,framerate=30/1", 1)),
+              GST_FLOW_OK)
+        << model;
+    GstBuffer *out = gst_harness_pull(h);
+    ASSERT_NE(out, nullptr) << model;
+    gst_buffer_unref(out);
+  }
+}
+
+TEST_F(Element, AnUnknownModelNameIsAMissingFileThatListsTheBundledModels) {
+  const std::string error = run_pipeline("videotestsrc num-buffers=1 ! gncycleganir model=surveilance ! fakesink");
+  EXPECT_NE(error.find("surveilance does not exist"), std::string::npos) << error;
+  EXPECT_NE(error.find("surveillance (the default), road"), std::string::npos) << error;
 }
 
 TEST_F(Element, GstInspectDocumentsTheElement) {
@@ -663,7 +677,8 @@ TEST_F(Element, GstInspectDocumentsTheElement) {
   for (const char *text : {"Filter/Effect/Video", "model", "device", "precision", "bf16", "backend", "openvino",
                            "active-inference-width", "inference-width",
                            "inference-height", "palette", "ironbow", "num-threads", "frames-processed",
-                           "mean-latency", "cuda-graph", "GRAY16_LE", "YUY2"})
+                           "mean-latency", "cuda-graph", "GRAY16_LE", "YUY2", "temporal-smoothing",
+                           "surveillance", "road"})
     EXPECT_NE(result.output.find(text), std::string::npos) << text;
 }
 
