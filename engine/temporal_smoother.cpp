@@ -20,7 +20,7 @@ constexpr double kStepPenalty = 1e-3;      // per pixel of search step: ties go 
 constexpr double kFlatDamping = 1e-4;      // Lucas-Kanade: no step where the image has no gradient
 constexpr int kCoarsestWidth = 48, kCoarsestHeight = 36, kMaxLevels = 5;
 constexpr int kSearchRadius = 3;           // pixels at the coarsest level
-constexpr int kWindow = 9;                   // matching window side
+constexpr int kWindow = 9;                 // matching window side
 
 torch::Tensor pad_edges(const torch::Tensor &x, int64_t before, int64_t after) {
   return F::pad(x, F::PadFuncOptions({before, after, before, after}).mode(torch::kReplicate));
@@ -57,11 +57,13 @@ torch::Tensor matching_luma(const torch::Tensor &luma, int matching_width) {
   return factor == 1 ? luma : F::avg_pool2d(luma, F::AvgPool2dFuncOptions(factor).stride(factor));
 }
 
-// The flow of one size at another: resampled, its vectors scaled.
+// The flow of one size at another: resampled, its vectors (channels 0 and 1)
+// scaled; further channels (a mask) are resampled alike, in the same call.
 torch::Tensor rescale_flow(const torch::Tensor &flow, int64_t height, int64_t width) {
-  const double sx = double(width) / double(flow.size(3)), sy = double(height) / double(flow.size(2));
-  const auto resized = resize(flow, height, width);
-  return torch::cat({resized.narrow(1, 0, 1) * sx, resized.narrow(1, 1, 1) * sy}, 1);
+  std::vector<float> scales(size_t(flow.size(1)), 1.0f);
+  scales[0] = float(width) / float(flow.size(3));
+  scales[1] = float(height) / float(flow.size(2));
+  return resize(flow, height, width) * torch::tensor(scales, flow.options()).view({1, flow.size(1), 1, 1});
 }
 
 // 1 where p + flow(p) falls inside the image.
@@ -128,8 +130,7 @@ torch::Tensor flow_at_matching_size(const torch::Tensor &current, const torch::T
   return flow;
 }
 
-// 1 for no difference, falling to 0 at the tolerance: slowly at first, so the
-// small differences of noise and resampling still blend fully.
+// 1 for no difference, 0 from the tolerance on (see the header).
 torch::Tensor agreement(const torch::Tensor &difference, double tolerance) {
   return (1 - (difference / tolerance).pow(2)).clamp_min(0);
 }
@@ -174,8 +175,12 @@ void TemporalSmoother::reset() {
   previous_output_ = torch::Tensor();
 }
 
+double TemporalSmoother::blended_share() const {
+  return restarted() ? 0.0 : last_weight_.gt(0.05 * strength_).to(torch::kFloat32).mean().item<double>();
+}
+
 torch::Tensor TemporalSmoother::apply(const torch::Tensor &rgb, const torch::Tensor &infrared) {
-  report_ = Report{};
+  last_weight_ = torch::Tensor();
   if (strength_ <= 0) {
     reset();
     return infrared;
@@ -200,17 +205,11 @@ torch::Tensor TemporalSmoother::apply(const torch::Tensor &rgb, const torch::Ten
   const auto output = infrared.to(torch::kFloat32);
   // The flow and the input's agreement at the output's size, in one resampling.
   auto at_size = torch::cat({flow, input_agrees}, 1);
-  if (at_size.size(3) != w || at_size.size(2) != h) {
-    at_size = resize(at_size, h, w);
-    at_size = at_size * torch::tensor({float(w) / float(flow.size(3)), float(h) / float(flow.size(2)), 1.0f},
-                                      at_size.options()).view({1, 3, 1, 1});
-  }
+  if (at_size.size(3) != w || at_size.size(2) != h) at_size = rescale_flow(at_size, h, w);
   const auto previous = warp_by_flow(previous_output_, at_size.narrow(1, 0, 2));
   const auto output_agrees = agreement(box((output - previous).abs(), 3), kOutputTolerance);
-  const auto weight = strength_ * output_agrees * at_size.narrow(1, 2, 1);
-  const auto smoothed = output + weight * (previous - output);
-  report_.restarted = false;
-  report_.blended_share = weight.gt(0.05 * strength_).to(torch::kFloat32).mean().item<double>();
+  last_weight_ = strength_ * output_agrees * at_size.narrow(1, 2, 1);
+  const auto smoothed = output + last_weight_ * (previous - output);
   previous_luma_ = luma;
   previous_output_ = smoothed;
   return smoothed.to(infrared.scalar_type());

@@ -51,18 +51,16 @@ class TemporalSmoother {
   torch::Tensor apply(const torch::Tensor &rgb, const torch::Tensor &infrared);
 
   // About the last apply(): whether it started over (first frame, new size,
-  // scene cut), and the share of pixels that took part of the previous output.
-  struct Report {
-    bool restarted = true;
-    double blended_share = 0;
-  };
-  const Report &last_report() const { return report_; }
+  // scene cut, off), and the share of pixels that took part of the previous
+  // output (computed when asked: not on the per-frame path).
+  bool restarted() const { return !last_weight_.defined(); }
+  double blended_share() const;
 
  private:
   double strength_;
   torch::Tensor previous_luma_;    // at the matching size
   torch::Tensor previous_output_;  // smoothed, full size
-  Report report_;
+  torch::Tensor last_weight_;      // the last blend's weights; undefined when it started over
 };
 
 }  // namespace gncycleganir

@@ -41,21 +41,22 @@ cv::Mat gray_of(const cv::Mat &bgr) {
   return gray;
 }
 
-// 8-bit image -> 1 x C x H x W in [-1, 1] (colour as RGB).
-torch::Tensor unit_tensor(const cv::Mat &image) {
+// 8-bit BGR or gray -> float in [0, 1], colour as RGB (what ModelRunner and
+// image_to_tensor take).
+cv::Mat unit_image(const cv::Mat &image) {
   cv::Mat scaled;
   if (image.channels() == 3)
     cv::cvtColor(image, scaled, cv::COLOR_BGR2RGB);
   else
     scaled = image;
   scaled.convertTo(scaled, CV_32F, 1 / 255.0);
-  return image_to_tensor(scaled).unsqueeze(0);
+  return scaled;
 }
 
 // What the element does to the translated frame with temporal-smoothing set.
 cv::Mat smoothed(gncycleganir::TemporalSmoother &smoother, const cv::Mat &visible_bgr, const cv::Mat &output) {
-  const torch::Tensor pixels =
-      model_to_u8(smoother.apply(unit_tensor(visible_bgr), unit_tensor(output))[0][0]).contiguous();
+  auto tensor = [](const cv::Mat &image) { return image_to_tensor(unit_image(image)).unsqueeze(0); };
+  const torch::Tensor pixels = model_to_u8(smoother.apply(tensor(visible_bgr), tensor(output))[0][0]).contiguous();
   return cv::Mat(output.rows, output.cols, CV_8UC1, pixels.data_ptr()).clone();
 }
 
@@ -149,9 +150,7 @@ VideoEvaluation evaluate_video(const VideoEvalOptions &options, FrameCallback on
     FrameScore score{name, kNone, kNone, kNone, kNone, kNone, kNone};
     cv::Mat output;
     if (runner) {
-      cv::Mat rgb;
-      cv::cvtColor(frame, rgb, cv::COLOR_BGR2RGB);
-      rgb.convertTo(rgb, CV_32F, 1 / 255.0);
+      const cv::Mat rgb = unit_image(frame);
       // The first call pays for allocation and kernel selection: not timed.
       if (t == 0) runner->translate(rgb, score.inference_ms);
       output = runner->translate(rgb, score.inference_ms);
