@@ -25,6 +25,7 @@
 
 #include "engine/inference_engine.h"
 #include "engine/openvino_backend.h"
+#include "model/bundled_models.h"
 #include "model/device.h"
 #include "model/pixels.h"
 #include "model/weights.h"
@@ -98,13 +99,13 @@ double sustained_gflops(int runs, int threads, std::string &measured_by) {
 
 int main(int argc, char **argv) {
   if (argc < 2 || argc > 4) {
-    std::fprintf(stderr, "usage: bench-backends MODEL [RUNS [THREADS]]\n");
+    std::fprintf(stderr, "usage: bench-backends MODEL [RUNS [THREADS]]  (MODEL: a bundled model's name or a weights file)\n");
     return 2;
   }
-  const std::string model = argv[1];
   const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 10;
   const int threads = argc > 3 ? std::atoi(argv[3]) : 0;
   try {
+    const std::string model = gncycleganir::resolve_model(argv[1]);
     gncyclegan::set_cpu_threads(threads);
     const auto config = gncyclegan::load_generator(model).generator->config();
     std::string measured_by;

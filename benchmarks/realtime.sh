@@ -4,17 +4,20 @@
 #      precision this build has, beside the fp32 arithmetic limit
 #      (bench-backends);
 #   2. the element's throughput converting a 640x480 file as fast as it can
-#      (no deadline: full size), with default properties;
+#      (no deadline: full size), with default properties (which smooth a
+#      file's output over time) and with temporal-smoothing=0;
 #   3. the README's live pipeline: a 640x480 YUY2 camera at 30 frames/s,
 #      default properties, fpsdisplaysink sync=true: frames rendered and
 #      dropped over FRAMES frames, the average rendered frames/s, and the
 #      inference size the element chose.
 #
 #   benchmarks/realtime.sh [MODEL [FRAMES [RUNS]]]
-#   defaults: the bundled default model, 600 frames, 10 forward runs
+#   MODEL: a bundled model's name (surveillance, road) or a weights file.
+#   defaults: the element's default model (surveillance), 600 frames, 10
+#   forward runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model=${1:-models/gncyclegan-compact.safetensors}
+model=${1:-surveillance}
 frames=${2:-600}
 runs=${3:-10}
 scripts/install-deps.sh --bench
@@ -34,13 +37,19 @@ echo
 clip=$work/clip.avi
 gst-launch-1.0 -q videotestsrc pattern=smpte horizontal-speed=4 num-buffers=62 \
   ! video/x-raw,format=I420,width=640,height=480,framerate=30/1 ! jpegenc ! avimux ! filesink location="$clip"
-read -r element latency < <(build/benchmarks/bench-element "filesrc location=\"$clip\" ! decodebin" "$model" 0 cpu auto)
-printf "| frames/s | mean latency ms |\n|---:|---:|\n| %.1f | %.1f |\n\n" "$element" "$latency"
+printf "| temporal-smoothing | frames/s | mean latency ms |\n|---|---:|---:|\n"
+# -1, the default, smooths a file (non-live) at 0.9; 0 shows what the smoothing costs.
+for smoothing in -1 0; do
+  read -r element latency < <(build/benchmarks/bench-element "filesrc location=\"$clip\" ! decodebin" "$model" 0 cpu auto \
+    "temporal-smoothing=$smoothing")
+  printf "| %s | %.1f | %.1f |\n" "$smoothing$([ "$smoothing" = -1 ] && echo ' (default)')" "$element" "$latency"
+done
+echo
 
 echo "## Live: videotestsrc is-live=true ! YUY2 640x480 30/1 ! gncycleganir ! fpsdisplaysink sync=true, $frames frames"
 echo
 model_property=""
-[ "$model" = models/gncyclegan-compact.safetensors ] || model_property="model=$model"
+[ "$model" = surveillance ] || model_property="model=$model"
 started=$(date +%s.%N)
 gst-launch-1.0 -v videotestsrc is-live=true num-buffers="$frames" \
   ! video/x-raw,format=YUY2,width=640,height=480,framerate=30/1 \
