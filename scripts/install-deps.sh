@@ -18,6 +18,7 @@ packages=(
   # the element, its tests (gst-check) and pipelines/
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3-gst-1.0
+  gir1.2-gst-rtsp-server-1.0   # the test camera that pipelines/surveillance-rtsp records through drops
 )
 for arg in "$@"; do
   case "$arg" in

@@ -1,9 +1,21 @@
 // Every script in pipelines/ run as people run it, with a test source where a
 // camera would be and the bundled default model; a run that hangs fails after
 // two minutes.
+#include <arpa/inet.h>
+#include <gst/gst.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <regex>
+#include <thread>
 
 #include "tests/support/test_support.h"
 
@@ -55,13 +67,165 @@ TEST_F(Pipelines, SideBySide) {
   EXPECT_EQ(result.status, 0) << result.output;
 }
 
+
+// A TCP port on loopback that nothing listens on now.
+int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address);
+  ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+bool wait_until(const std::function<bool()> &condition, double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+std::vector<std::string> segments(const std::string &dir) {
+  std::vector<std::string> found;
+  if (fs::exists(dir))
+    for (const auto &entry : fs::directory_iterator(dir))
+      if (std::regex_match(entry.path().filename().string(), std::regex("infrared-[0-9]{5}\\.mkv")))
+        found.push_back(entry.path().string());
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+// Closed properly: matroskamux writes the index (Cues) after the last cluster
+// only when the file is finished; a recording cut off keeps just the forward
+// reference to it in its header.
+bool finalised(const std::string &file) {
+  std::ifstream in(file, std::ios::binary);
+  const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+  const auto cues = bytes.rfind("\x1C\x53\xBB\x6B"), cluster = bytes.rfind("\x1F\x43\xB6\x75");
+  return cues != std::string::npos && cluster != std::string::npos && cues > cluster;
+}
+
+// Frames decoded from a Matroska/VP8 file, -1 when decoding fails.
+int decoded_frames(const std::string &file) {
+  gst_init(nullptr, nullptr);
+  GError *error = nullptr;
+  GstElement *pipeline = gst_parse_launch(
+      ("filesrc location=\"" + file + "\" ! matroskademux ! vp8dec ! fakesink name=sink sync=false").c_str(), &error);
+  if (!pipeline) {
+    g_clear_error(&error);
+    return -1;
+  }
+  int frames = 0;
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad(sink, "sink");
+  gst_pad_add_probe(
+      pad, GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad *, GstPadProbeInfo *, gpointer count) {
+        ++*static_cast<int *>(count);
+        return GST_PAD_PROBE_OK;
+      },
+      &frames, nullptr);
+  gst_object_unref(pad);
+  gst_object_unref(sink);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *message =
+      gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  const bool ended = message && GST_MESSAGE_TYPE(message) == GST_MESSAGE_EOS;
+  if (message) gst_message_unref(message);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return ended ? frames : -1;
+}
+
+// A live source, as an RTSP camera is, that ends after 12 frames; run twice,
+// as a recorder restarted: the second run numbers on instead of overwriting.
 TEST_F(Pipelines, SurveillanceRecordsSegments) {
-  // A live source, as an RTSP camera is.
-  const auto result = run(std::string("SOURCE='videotestsrc is-live=true num-buffers=12 ! video/x-raw,width=64,height=48'") +
-                          " SEGMENT_SECONDS=1 timeout 120 pipelines/surveillance-rtsp " +
-                          "rtsp://camera.invalid/stream '" + dir_.file("segments") + "'");
+  const std::string command = std::string("SOURCE='videotestsrc is-live=true num-buffers=12 ! video/x-raw,width=64,height=48'") +
+                              " SEGMENT_SECONDS=1 timeout 120 pipelines/surveillance-rtsp " +
+                              "rtsp://camera.invalid/stream '" + dir_.file("segments") + "'";
+  ASSERT_EQ(run(command).status, 0);
+  const auto first = segments(dir_.file("segments"));
+  ASSERT_EQ(first.size(), 1u);
+  const auto first_size = fs::file_size(first[0]);
+  const auto result = run(command);
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_TRUE(fs::exists(dir_.file("segments/infrared-00000.mkv")));
+  const auto both = segments(dir_.file("segments"));
+  ASSERT_EQ(both.size(), 2u) << result.output;
+  EXPECT_EQ(fs::path(both[1]).filename(), "infrared-00001.mkv");
+  EXPECT_EQ(fs::file_size(both[0]), first_size);
+  for (const auto &segment : both) {
+    EXPECT_TRUE(finalised(segment)) << segment;
+    EXPECT_GT(decoded_frames(segment), 0) << segment;
+  }
+}
+
+// A camera served by gst-rtsp-server on loopback is killed mid-recording, as a
+// camera losing power would go, and comes back on the same address: the
+// recorder stays up, closes the segment that was open, reconnects and records
+// on, and every segment plays.
+TEST_F(Pipelines, SurveillanceRecordsThroughACameraDrop) {
+  if (run("/usr/bin/python3 -c 'import gi; gi.require_version(\"GstRtspServer\", \"1.0\")'").status != 0)
+    GTEST_SKIP() << "gir1.2-gst-rtsp-server-1.0 is not installed (scripts/install-deps.sh installs it)";
+  const std::string port = std::to_string(free_loopback_port());
+  const std::string camera_command =
+      "/usr/bin/python3 '" GNCYCLEGAN_SOURCE_DIR "/tests/support/rtsp_camera.py' " + port;
+  const std::string recordings = dir_.file("segments");
+  auto camera = std::make_unique<test::BackgroundCommand>(camera_command, dir_.file("camera.txt"));
+  ASSERT_TRUE(wait_until([&] { return camera->output().find("serving") != std::string::npos; }, 30))
+      << camera->output();
+
+  test::BackgroundCommand recorder("'" GNCYCLEGAN_SOURCE_DIR "/pipelines/surveillance-rtsp' --segment-seconds 1 "
+                                   "--max-backoff 2 rtsp://127.0.0.1:" + port + "/stream '" + recordings + "'",
+                                   dir_.file("recorder.txt"));
+  ASSERT_TRUE(wait_until([&] { return segments(recordings).size() >= 2; }, 90)) << recorder.output();
+
+  camera->signal(SIGKILL);
+  camera->wait(10);
+  ASSERT_TRUE(wait_until([&] { return recorder.output().find("reconnecting") != std::string::npos; }, 30))
+      << recorder.output();
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // a failed attempt or two while the camera is away
+  ASSERT_TRUE(recorder.running()) << recorder.output();
+  const size_t before_return = segments(recordings).size();
+
+  camera = std::make_unique<test::BackgroundCommand>(camera_command, dir_.file("camera.txt"));
+  ASSERT_TRUE(wait_until([&] { return segments(recordings).size() >= before_return + 2; }, 90)) << recorder.output();
+  recorder.signal(SIGINT);
+  EXPECT_EQ(recorder.wait(30), 0) << recorder.output();
+
+  const auto recorded = segments(recordings);
+  ASSERT_GE(recorded.size(), before_return + 2);
+  for (size_t i = 0; i < recorded.size(); ++i) {
+    char expected[32];
+    std::snprintf(expected, sizeof expected, "infrared-%05zu.mkv", i);
+    EXPECT_EQ(fs::path(recorded[i]).filename(), expected) << "segments are numbered on, none overwritten";
+    EXPECT_TRUE(finalised(recorded[i])) << recorded[i] << " was not closed properly\n" << recorder.output();
+    EXPECT_GT(decoded_frames(recorded[i]), 0) << recorded[i] << " does not play";
+  }
+}
+
+// Bad input ends the recorder with one message; a missing model is not a
+// camera drop to retry.
+TEST_F(Pipelines, SurveillanceRecorderExplainsBadInput) {
+  const auto missing_model =
+      run("timeout 60 pipelines/surveillance-rtsp rtsp://127.0.0.1:1/stream '" + dir_.file("r") + "' model=/no/such.safetensors");
+  EXPECT_EQ(missing_model.status, 1) << missing_model.output;
+  EXPECT_NE(missing_model.output.find("/no/such.safetensors does not exist"), std::string::npos) << missing_model.output;
+  const auto misspelt = run("timeout 60 pipelines/surveillance-rtsp rtsp://127.0.0.1:1/stream '" + dir_.file("r") + "' palete=ironbow");
+  EXPECT_EQ(misspelt.status, 1) << misspelt.output;
+  EXPECT_NE(misspelt.output.find("no property \"palete\""), std::string::npos) << misspelt.output;
+  const auto result = run("pipelines/surveillance-rtsp");
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_NE(result.output.find("usage:"), std::string::npos) << result.output;
+  const auto negative = run("pipelines/surveillance-rtsp --stall-seconds 0 rtsp://camera.invalid/stream /tmp/x");
+  EXPECT_EQ(negative.status, 2) << negative.output;
+  EXPECT_NE(negative.output.find("--stall-seconds must be positive"), std::string::npos) << negative.output;
 }
 
 TEST_F(Pipelines, EmbeddingInPython) {

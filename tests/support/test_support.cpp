@@ -1,11 +1,15 @@
 #include "tests/support/test_support.h"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+#include <thread>
 
 namespace gncyclegan::test {
 
@@ -22,6 +26,56 @@ CommandResult run_command(const std::string &command, const std::string &log) {
   std::ifstream in(log);
   result.output.assign(std::istreambuf_iterator<char>(in), {});
   return result;
+}
+
+BackgroundCommand::BackgroundCommand(const std::string &command, const std::string &log) : log_(log) {
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("cannot start a background command");
+  if (pid_ == 0) {
+    ::setpgid(0, 0);
+    const std::string redirected = "exec " + command + " >'" + log + "' 2>&1";
+    ::execl("/bin/sh", "sh", "-c", redirected.c_str(), static_cast<char *>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(pid_, pid_);
+}
+
+BackgroundCommand::~BackgroundCommand() {
+  if (running()) {
+    ::kill(-pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+bool BackgroundCommand::running() {
+  if (pid_ <= 0) return false;
+  int raw = 0;
+  if (::waitpid(pid_, &raw, WNOHANG) == 0) return true;
+  status_ = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  pid_ = -1;
+  return false;
+}
+
+void BackgroundCommand::signal(int signal_number) {
+  if (running()) ::kill(pid_, signal_number);
+}
+
+int BackgroundCommand::wait(double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (running()) {
+    ::kill(-pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    status_ = -1;
+  }
+  return status_;
+}
+
+std::string BackgroundCommand::output() const {
+  std::ifstream in(log_);
+  return {std::istreambuf_iterator<char>(in), {}};
 }
 
 TemporaryDirectory::TemporaryDirectory() {

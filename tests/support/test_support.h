@@ -1,10 +1,12 @@
 // Helpers shared by the test suites: a parameter count, a temporary directory,
-// running a command.
+// running a command in the foreground or in the background.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
+
+#include <sys/types.h>
 
 #include <torch/nn/module.h>
 
@@ -21,6 +23,28 @@ struct CommandResult {
 };
 // Runs `command` with /bin/sh, its output captured in the file `log`.
 CommandResult run_command(const std::string &command, const std::string &log);
+
+// A shell command running in the background (its own process group), its
+// stdout and stderr going to the file `log`; killed, with everything it
+// started, when the object goes out of scope.
+class BackgroundCommand {
+ public:
+  BackgroundCommand(const std::string &command, const std::string &log);
+  ~BackgroundCommand();
+  BackgroundCommand(const BackgroundCommand &) = delete;
+  BackgroundCommand &operator=(const BackgroundCommand &) = delete;
+  bool running();
+  void signal(int signal_number);
+  // Waits up to `seconds` for the command to end: its exit status, or -1 if it
+  // was killed by a signal or is still running (then it is killed).
+  int wait(double seconds);
+  std::string output() const;
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+  std::string log_;
+};
 
 // A fresh empty directory under the system's temporary directory, removed when
 // the object goes out of scope.
