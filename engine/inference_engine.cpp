@@ -128,25 +128,30 @@ void InferenceEngine::set_inference_size(int width, int height) {
   settings_.inference_height = height;
 }
 
-std::shared_ptr<void> InferenceEngine::use_stream() {
+std::shared_ptr<void> InferenceEngine::use_stream() const {
 #ifdef GNCYCLEGAN_WITH_CUDA
   if (cuda_) return std::make_shared<c10::cuda::CUDAStreamGuard>(cuda_->stream);
 #endif
   return nullptr;
 }
 
-void InferenceEngine::synchronize() {
+void InferenceEngine::synchronize() const {
 #ifdef GNCYCLEGAN_WITH_CUDA
   if (cuda_) cuda_->stream.synchronize();
 #endif
 }
 
 std::chrono::nanoseconds InferenceEngine::warm_up(int width, int height) {
+  return warm_up(width, height, settings_.inference_width, settings_.inference_height);
+}
+
+std::chrono::nanoseconds InferenceEngine::warm_up(int width, int height, int inference_width, int inference_height,
+                                                  int batch) {
   auto scope = use_stream();
-  const auto frame = torch::zeros({1, 3, height, width}, torch::TensorOptions().device(device_));
+  const auto frame = torch::zeros({batch, 3, height, width}, torch::TensorOptions().device(device_));
   auto timed_run = [&] {
     const auto started = std::chrono::steady_clock::now();
-    translate(frame);
+    translate(frame, inference_width, inference_height);
     synchronize();
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
   };
@@ -156,7 +161,7 @@ std::chrono::nanoseconds InferenceEngine::warm_up(int width, int height) {
   if (!device_.is_cuda()) return last;
   // The first CUDA run chose cuDNN's kernels and grew the allocator's pools;
   // the graph records the kernels chosen.
-  if (settings_.cuda_graph) record_cuda_graph(generator_input(frame));
+  if (settings_.cuda_graph) record_cuda_graph(generator_input(frame, inference_width, inference_height));
   return timed_run();
 }
 
@@ -227,13 +232,14 @@ torch::Tensor InferenceEngine::generate(const torch::Tensor &input) {
   return gncyclegan::forward_any_size(*generator_, input);
 }
 
-torch::Tensor InferenceEngine::generator_input(const torch::Tensor &rgb) const {
+torch::Tensor InferenceEngine::generator_input(const torch::Tensor &rgb, int inference_width_or_0,
+                                               int inference_height_or_0) const {
   torch::Tensor input = rgb;
   if (generator_->config().in_channels == 1)  // a gray-input model: the luma of the frame
     input = gncyclegan::luma(rgb);
   const int64_t width = rgb.size(3), height = rgb.size(2);
-  const int64_t inference_width = settings_.inference_width > 0 ? settings_.inference_width : width;
-  const int64_t inference_height = settings_.inference_height > 0 ? settings_.inference_height : height;
+  const int64_t inference_width = inference_width_or_0 > 0 ? inference_width_or_0 : width;
+  const int64_t inference_height = inference_height_or_0 > 0 ? inference_height_or_0 : height;
   if (inference_width != width || inference_height != height)
     input = at::upsample_bilinear2d(input, {inference_height, inference_width}, /*align_corners=*/false);
   if (precision_ == Precision::fp16) input = input.to(torch::kHalf);
@@ -241,8 +247,12 @@ torch::Tensor InferenceEngine::generator_input(const torch::Tensor &rgb) const {
 }
 
 torch::Tensor InferenceEngine::translate(const torch::Tensor &rgb) {
+  return translate(rgb, settings_.inference_width, settings_.inference_height);
+}
+
+torch::Tensor InferenceEngine::translate(const torch::Tensor &rgb, int inference_width, int inference_height) {
   torch::NoGradGuard no_grad;
-  torch::Tensor output = generate(generator_input(rgb)).to(torch::kFloat32);
+  torch::Tensor output = generate(generator_input(rgb, inference_width, inference_height)).to(torch::kFloat32);
   if (generator_->config().out_channels == 3) output = gncyclegan::luma(output);
   if (output.size(2) != rgb.size(2) || output.size(3) != rgb.size(3))
     output = at::upsample_bilinear2d(output, {rgb.size(2), rgb.size(3)}, /*align_corners=*/false);

@@ -57,19 +57,23 @@ class InferenceEngine {
   // "resnet_6blocks_cbam on cpu (2 threads), openvino 2026.4.1, bf16"
   std::string description() const;
 
-  // The size frames are resized to for the generator (0 = the frame's own);
-  // may change between frames (adaptive inference size).
+  // The size frames are resized to for the generator (0 = the frame's own)
+  // where translate and warm_up are not given one.
   void set_inference_size(int width, int height);
 
-  // Runs the network on a frame of this size, so the first real frame pays no
-  // allocation or kernel-selection cost; on CUDA also records the generator
-  // at this size as a CUDA graph, which later frames replay. Returns the time
-  // of its last, warm run: a first estimate of the per-frame time.
+  // Runs the network on `batch` frames of this size, so the first real frame
+  // pays no allocation or kernel-selection cost; on CUDA also records the
+  // generator at this shape as a CUDA graph, which later frames of that shape
+  // replay. Returns the time of its last, warm run: a first estimate of the
+  // time per call.
   std::chrono::nanoseconds warm_up(int width, int height);
+  std::chrono::nanoseconds warm_up(int width, int height, int inference_width, int inference_height, int batch = 1);
 
-  // 1 x 3 x H x W in [-1, 1] (float, on device()) -> 1 x 1 x H x W in [-1, 1],
-  // float32 on device(); any H, W.
+  // N x 3 x H x W in [-1, 1] (float, on device()) -> N x 1 x H x W in [-1, 1],
+  // float32 on device(); any H, W; the generator runs at the inference size
+  // (0 = the frame's own).
   torch::Tensor translate(const torch::Tensor &rgb);
+  torch::Tensor translate(const torch::Tensor &rgb, int inference_width, int inference_height);
 
   // Whether a CUDA graph of the generator is recorded (see warm_up), and if
   // recording it failed, why (frames then run the generator op by op).
@@ -78,9 +82,9 @@ class InferenceEngine {
 
   // Makes this thread's CUDA work go to the engine's stream while the
   // returned handle lives (nothing on the CPU).
-  std::shared_ptr<void> use_stream();
+  std::shared_ptr<void> use_stream() const;
   // Waits for the engine's stream (nothing on the CPU).
-  void synchronize();
+  void synchronize() const;
 
  private:
   EngineSettings settings_;
@@ -91,7 +95,7 @@ class InferenceEngine {
   std::unique_ptr<OpenVinoBackend> openvino_;
   // The generator's input for a frame: luma for gray-input models, resized to
   // the inference size, in the engine's precision.
-  torch::Tensor generator_input(const torch::Tensor &rgb) const;
+  torch::Tensor generator_input(const torch::Tensor &rgb, int inference_width, int inference_height) const;
   // The generator's forward, through the CUDA graph when one matches the input.
   torch::Tensor generate(const torch::Tensor &input);
   void record_cuda_graph(const torch::Tensor &example);

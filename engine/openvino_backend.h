@@ -1,6 +1,6 @@
 // Running a generator with OpenVINO on the CPU: its graph is built from the
 // loaded generator's tensors (engine/openvino_graph.h), compiled for each
-// input size the first time that size comes, and run in fp32 or, on CPUs with
+// input shape (batch and size) the first time that shape comes, and run in fp32 or, on CPUs with
 // native bf16 arithmetic, bf16. Present only when the build found OpenVINO
 // (meson -Dopenvino); this header needs none of its headers.
 #pragma once
@@ -38,19 +38,20 @@ class OpenVinoBackend {
   OpenVinoBackend(gncyclegan::Generator &generator, bool bf16, int threads);
   ~OpenVinoBackend();
 
-  // 1 x C x H x W float32 on the CPU, H and W multiples of the generator's
-  // size multiple -> 1 x C' x H x W float32 (a new tensor).
+  // N x C x H x W float32 on the CPU, H and W multiples of the generator's
+  // size multiple -> N x C' x H x W float32 (a new tensor).
   torch::Tensor forward(const torch::Tensor &input);
   bool bf16() const { return bf16_; }
 
  private:
   struct Compiled;
-  Compiled &compiled_for(int64_t height, int64_t width);
+  Compiled &compiled_for(int64_t batch, int64_t height, int64_t width);
   gncyclegan::Generator &generator_;
   bool bf16_;
   int threads_;
-  // Most recently used first; a few sizes, since adaptive inference sizes
-  // move between neighbours and compiling one takes a fraction of a second.
+  // Most recently used first; a few shapes, since adaptive inference sizes
+  // move between neighbours, a shared engine serves a few streams' sizes and
+  // batches, and compiling one takes a fraction of a second.
   std::vector<std::unique_ptr<Compiled>> compiled_;
 };
 

@@ -141,13 +141,14 @@ Output<Node> upsample(const Weights &w, const std::string &prefix, const Output<
 
 }  // namespace
 
-std::shared_ptr<ov::Model> build_openvino_graph(gncyclegan::Generator &generator, int64_t height, int64_t width) {
+std::shared_ptr<ov::Model> build_openvino_graph(gncyclegan::Generator &generator, int64_t batch, int64_t height,
+                                                int64_t width) {
   const auto &config = generator.config();
   std::string why;
   if (!openvino_builds(config, &why)) throw std::invalid_argument(why);
   const Weights w(generator);
   auto input = std::make_shared<op::v0::Parameter>(
-      ov::element::f32, ov::PartialShape{1, config.in_channels, ov::Dimension(height), ov::Dimension(width)});
+      ov::element::f32, ov::PartialShape{batch, config.in_channels, ov::Dimension(height), ov::Dimension(width)});
   input->set_friendly_name("visible");
 
   // Indices are those of the reference's nn.Sequential (model/resnet_generator.cpp).

@@ -13,11 +13,12 @@
 
 namespace gncycleganir {
 
-// A graph with one f32 input of shape 1 x in_channels x height x width
-// (multiples of the size multiple) and one f32 output 1 x out_channels x
+// A graph with one f32 input of shape batch x in_channels x height x width
+// (multiples of the size multiple) and one f32 output batch x out_channels x
 // height x width, computing what generator.forward computes in eval mode.
 // Throws std::invalid_argument for an architecture it cannot build (see
 // openvino_builds in engine/openvino_backend.h).
-std::shared_ptr<ov::Model> build_openvino_graph(gncyclegan::Generator &generator, int64_t height, int64_t width);
+std::shared_ptr<ov::Model> build_openvino_graph(gncyclegan::Generator &generator, int64_t batch, int64_t height,
+                                                int64_t width);
 
 }  // namespace gncycleganir

@@ -17,6 +17,11 @@
  * gst-launch-1.0 v4l2src ! gncycleganir inference-width=320 inference-height=240 backend=libtorch ! autovideosink
  * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! gncycleganir ! x264enc ! mp4mux ! filesink location=ir.mp4
  * ]|
+ *
+ * Elements in one process that are set up alike (model, device, backend,
+ * precision, num-threads, cuda-graph, batch-size, batch-timeout) share one
+ * loaded model, or those that name the same engine-id; with batch-size above 1
+ * their frames run through it together (engine/shared_engine.h).
  */
 #include "plugin/gstgncycleganir.h"
 
@@ -32,6 +37,7 @@
 
 #include "engine/adaptive_size.h"
 #include "engine/inference_engine.h"
+#include "engine/shared_engine.h"
 #include "engine/temporal_smoother.h"
 #include "model/bundled_models.h"
 #include "plugin/frame_conversion.h"
@@ -42,12 +48,14 @@ GST_DEBUG_CATEGORY_STATIC(gst_gncycleganir_debug);
 
 using gncycleganir::AdaptiveInferenceSize;
 using gncycleganir::Backend;
+using gncycleganir::BatchSettings;
 using gncycleganir::EngineError;
 using gncycleganir::EngineSettings;
 using gncycleganir::InferenceEngine;
 using gncycleganir::InferenceSize;
 using gncycleganir::Palette;
 using gncycleganir::Precision;
+using gncycleganir::SharedEngine;
 
 #define DEFAULT_DEVICE "auto"
 #define DEFAULT_BACKEND GST_GNCYCLEGANIR_BACKEND_AUTO
@@ -60,6 +68,9 @@ using gncycleganir::Precision;
 #define AUTOMATIC_TEMPORAL_SMOOTHING 0.9
 #define MAX_TEMPORAL_SMOOTHING 0.95
 #define MAX_INFERENCE_SIZE 8192
+#define DEFAULT_BATCH_SIZE 1
+#define MAX_BATCH_SIZE 64
+#define DEFAULT_BATCH_TIMEOUT_MS 10
 
 // The formats cameras and decoders emit, and those sinks and encoders take.
 #define SINK_FORMATS "{ YUY2, NV12, I420, RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, GRAY8 }"
@@ -77,6 +88,10 @@ enum {
   PROP_NUM_THREADS,
   PROP_CUDA_GRAPH,
   PROP_TEMPORAL_SMOOTHING,
+  PROP_ENGINE_ID,
+  PROP_BATCH_SIZE,
+  PROP_BATCH_TIMEOUT,
+  PROP_ENGINE_STREAMS,
   PROP_ACTIVE_INFERENCE_WIDTH,
   PROP_ACTIVE_INFERENCE_HEIGHT,
   PROP_FRAMES_PROCESSED,
@@ -152,7 +167,8 @@ static GType gst_gncycleganir_palette_get_type() {
 
 // What the streaming thread owns between start() and stop().
 struct Streaming {
-  std::unique_ptr<InferenceEngine> engine;
+  std::shared_ptr<SharedEngine> engine;  // perhaps shared with other elements
+  InferenceSize inference{0, 0};         // what the generator runs at (0 = the frame's size)
   // Restarted on new caps, flushes, new streams and discontinuities.
   gncycleganir::TemporalSmoother smoother;
   double automatic_smoothing = 0;  // what temporal-smoothing=-1 means for this stream
@@ -186,6 +202,8 @@ struct _GstGncycleganir {
   std::atomic<double> temporal_smoothing;
   guint num_threads;
   gboolean cuda_graph;
+  gchar *engine_id;
+  guint batch_size, batch_timeout_ms;
 
   // Statistics, read from any thread.
   std::atomic<guint> active_width, active_height;  // the inference size in use
@@ -265,6 +283,16 @@ static void gst_gncycleganir_set_property(GObject *object, guint id, const GValu
     case PROP_CUDA_GRAPH:
       self->cuda_graph = g_value_get_boolean(value);
       break;
+    case PROP_ENGINE_ID:
+      g_free(self->engine_id);
+      self->engine_id = g_value_dup_string(value);
+      break;
+    case PROP_BATCH_SIZE:
+      self->batch_size = g_value_get_uint(value);
+      break;
+    case PROP_BATCH_TIMEOUT:
+      self->batch_timeout_ms = g_value_get_uint(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
@@ -284,6 +312,12 @@ static void gst_gncycleganir_get_property(GObject *object, guint id, GValue *val
     case PROP_PALETTE: g_value_set_enum(value, self->palette); break;
     case PROP_NUM_THREADS: g_value_set_uint(value, self->num_threads); break;
     case PROP_CUDA_GRAPH: g_value_set_boolean(value, self->cuda_graph); break;
+    case PROP_ENGINE_ID: g_value_set_string(value, self->engine_id); break;
+    case PROP_BATCH_SIZE: g_value_set_uint(value, self->batch_size); break;
+    case PROP_BATCH_TIMEOUT: g_value_set_uint(value, self->batch_timeout_ms); break;
+    case PROP_ENGINE_STREAMS:
+      g_value_set_uint(value, self->streaming && self->streaming->engine ? guint(self->streaming->engine->users()) : 0);
+      break;
     case PROP_TEMPORAL_SMOOTHING: g_value_set_double(value, self->temporal_smoothing); break;
     case PROP_ACTIVE_INFERENCE_WIDTH: g_value_set_uint(value, self->active_width); break;
     case PROP_ACTIVE_INFERENCE_HEIGHT: g_value_set_uint(value, self->active_height); break;
@@ -335,6 +369,10 @@ static gboolean gst_gncycleganir_start(GstBaseTransform *trans) {
   settings.cuda_graph = self->cuda_graph;
   settings.inference_width = int(self->inference_width);
   settings.inference_height = int(self->inference_height);
+  const std::string engine_id = self->engine_id ? self->engine_id : "";
+  BatchSettings batch;
+  batch.batch_size = int(self->batch_size);
+  batch.batch_timeout = std::chrono::milliseconds(self->batch_timeout_ms);
   GST_OBJECT_UNLOCK(self);
 
   try {
@@ -355,17 +393,29 @@ static gboolean gst_gncycleganir_start(GstBaseTransform *trans) {
   self->total_ms = 0;
   self->latency = 0;
   auto streaming = std::make_unique<Streaming>();
-  if (!guarded(self, "loading the model", [&] { streaming->engine = std::make_unique<InferenceEngine>(settings); }))
+  // The inference size is the element's own, passed with each frame; the
+  // engine's setting stays 0 so that elements with different sizes share it.
+  const InferenceSize requested{settings.inference_width, settings.inference_height};
+  settings.inference_width = settings.inference_height = 0;
+  if (!guarded(self, "loading the model",
+               [&] { streaming->engine = SharedEngine::acquire(settings, batch, engine_id); }))
     return FALSE;
-  GST_INFO_OBJECT(self, "loaded %s: %s", settings.model_path.c_str(), streaming->engine->description().c_str());
+  streaming->inference = requested;
+  GST_INFO_OBJECT(self, "loaded %s: %s; its engine serves %ld element(s)%s", settings.model_path.c_str(),
+                  streaming->engine->engine().description().c_str(), streaming->engine->users(),
+                  batch.batch_size > 1 ? (", in batches of up to " + std::to_string(batch.batch_size)).c_str() : "");
   self->streaming = streaming.release();
   return TRUE;
 }
 
 static gboolean gst_gncycleganir_stop(GstBaseTransform *trans) {
   GstGncycleganir *self = GST_GNCYCLEGANIR(trans);
-  delete self->streaming;
+  // Under the lock: engine-streams reads it from other threads.
+  GST_OBJECT_LOCK(self);
+  Streaming *streaming = self->streaming;
   self->streaming = nullptr;
+  GST_OBJECT_UNLOCK(self);
+  delete streaming;  // releases the engine; the last element's release unloads it
   return TRUE;
 }
 
@@ -391,7 +441,8 @@ static gboolean gst_gncycleganir_set_info(GstVideoFilter *filter, GstCaps *, Gst
   GstGncycleganir *self = GST_GNCYCLEGANIR(filter);
   Streaming *streaming = self->streaming;
   if (!streaming) return FALSE;
-  InferenceEngine &engine = *streaming->engine;
+  SharedEngine &shared = *streaming->engine;
+  const InferenceEngine &engine = shared.engine();
   const InferenceSize frame{GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info)};
   GST_OBJECT_LOCK(self);
   const InferenceSize requested{int(self->inference_width), int(self->inference_height)};
@@ -404,14 +455,16 @@ static gboolean gst_gncycleganir_set_info(GstVideoFilter *filter, GstCaps *, Gst
   streaming->smoother.reset();
   // Real time first: on the CPU a live source's frames cannot afford it.
   streaming->automatic_smoothing = engine.device().is_cpu() && upstream_is_live(self) ? 0 : AUTOMATIC_TEMPORAL_SMOOTHING;
-  if (!fixed_size) engine.set_inference_size(0, 0);
+  streaming->inference = requested;  // {0, 0} unless set
 
   // Warm up at the negotiated size, so the first frame is not a cold start;
   // its last, warm run is the first latency estimate.
   const auto started = std::chrono::steady_clock::now();
   std::chrono::nanoseconds warm_run{0};
   auto warm_up = [&] {
-    return guarded(self, "warming up", [&] { warm_run = engine.warm_up(frame.width, frame.height); });
+    return guarded(self, "warming up", [&] {
+      warm_run = shared.warm_up(frame.width, frame.height, streaming->inference.width, streaming->inference.height);
+    });
   };
   if (!warm_up()) return FALSE;
   InferenceSize active{requested.width > 0 ? requested.width : frame.width,
@@ -424,12 +477,12 @@ static gboolean gst_gncycleganir_set_info(GstVideoFilter *filter, GstCaps *, Gst
     std::vector<AdaptiveInferenceSize::Timing> timings{{frame, warm_run}};
     const InferenceSize probe = streaming->adaptive->probe();
     if (probe != frame) {
-      engine.set_inference_size(probe.width, probe.height);
+      streaming->inference = probe;
       if (!warm_up()) return FALSE;
       timings.push_back({probe, warm_run});
     }
     active = streaming->adaptive->start(timings, std::chrono::nanoseconds(streaming->interval()));
-    engine.set_inference_size(active.width, active.height);
+    streaming->inference = active;
     if (active != timings.back().size && !warm_up()) return FALSE;
     const auto full_size_time = timings.front().time;
     GST_INFO_OBJECT(self, "live source at %" GST_TIME_FORMAT " a frame: inference size %dx%d (a %dx%d frame takes %"
@@ -471,14 +524,16 @@ static void gst_gncycleganir_before_transform(GstBaseTransform *trans, GstBuffer
 static void adapt_inference_size(GstGncycleganir *self, Streaming *streaming, std::chrono::nanoseconds frame_time) {
   auto changed = streaming->adaptive->observe(frame_time, std::chrono::nanoseconds(streaming->interval()));
   if (!changed) return;
-  InferenceEngine &engine = *streaming->engine;
   const InferenceSize previous{int(self->active_width), int(self->active_height)};
-  engine.set_inference_size(changed->width, changed->height);
+  streaming->inference = *changed;
   const InferenceSize frame = streaming->adaptive->ladder().front();
   std::chrono::nanoseconds warm_run{0};
   // Prepare the new size now (OpenVINO compiles it), so its first frames are
   // timed warm.
-  if (!guarded(self, "warming up", [&] { warm_run = engine.warm_up(frame.width, frame.height); })) return;
+  if (!guarded(self, "warming up", [&] {
+        warm_run = streaming->engine->warm_up(frame.width, frame.height, changed->width, changed->height);
+      }))
+    return;
   set_active_size(self, *changed);
   GST_INFO_OBJECT(self, "inference size %dx%d -> %dx%d: frames take %" GST_TIME_FORMAT " against %" GST_TIME_FORMAT
                   " between frames", previous.width, previous.height, changed->width, changed->height,
@@ -493,12 +548,12 @@ static GstFlowReturn gst_gncycleganir_transform_frame(GstVideoFilter *filter, Gs
   const auto started = std::chrono::steady_clock::now();
   const Palette palette = Palette(self->palette.load());
   const bool done = guarded(self, "converting a frame", [&] {
-    InferenceEngine &engine = *streaming->engine;
+    const InferenceEngine &engine = streaming->engine->engine();
     auto scope = engine.use_stream();
     auto &table = streaming->tables[palette];
     if (!table.defined()) table = gncycleganir::palette_table(palette).to(engine.device());
     auto rgb = gncycleganir::frame_to_model(in, engine.device(), streaming->upload_staging);
-    auto infrared = engine.translate(rgb);
+    auto infrared = streaming->engine->translate(rgb, streaming->inference.width, streaming->inference.height);
     if (GST_BUFFER_FLAG_IS_SET(in->buffer, GST_BUFFER_FLAG_DISCONT)) streaming->smoother.reset();
     const double smoothing = self->temporal_smoothing;
     streaming->smoother.set_strength(smoothing < 0 ? streaming->automatic_smoothing : smoothing);
@@ -573,6 +628,7 @@ static void gst_gncycleganir_finalize(GObject *object) {
   GstGncycleganir *self = GST_GNCYCLEGANIR(object);
   g_free(self->model);
   g_free(self->device);
+  g_free(self->engine_id);
   delete self->streaming;
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
@@ -664,6 +720,31 @@ static void gst_gncycleganir_class_init(GstGncycleganirClass *klass) {
                           "Changeable while playing",
                           -1, MAX_TEMPORAL_SMOOTHING, DEFAULT_TEMPORAL_SMOOTHING, playing));
   g_object_class_install_property(
+      gobject_class, PROP_ENGINE_ID,
+      g_param_spec_string("engine-id", "Engine id",
+                          "Elements of one process that give the same id share one loaded model (and, with "
+                          "batch-size above 1, run their frames in batches); their other engine settings must "
+                          "agree. Unset: elements share when model, device, backend, precision, num-threads, "
+                          "cuda-graph, batch-size and batch-timeout all agree; a unique id keeps an engine private",
+                          nullptr, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_BATCH_SIZE,
+      g_param_spec_uint("batch-size", "Batch size",
+                        "Frames of the elements sharing an engine that run through the generator together, at "
+                        "most (frames of one size only); 1 = no batching",
+                        1, MAX_BATCH_SIZE, DEFAULT_BATCH_SIZE, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_BATCH_TIMEOUT,
+      g_param_spec_uint("batch-timeout", "Batch timeout",
+                        "With batch-size above 1, the longest a frame waits in milliseconds for other streams' "
+                        "frames to fill its batch; a stream that stalls or ends never delays the others longer",
+                        0, 10000, DEFAULT_BATCH_TIMEOUT_MS, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_ENGINE_STREAMS,
+      g_param_spec_uint("engine-streams", "Engine streams",
+                        "Elements that share this element's engine now, this one included (0 when stopped)", 0,
+                        G_MAXUINT, 0, statistic));
+  g_object_class_install_property(
       gobject_class, PROP_ACTIVE_INFERENCE_WIDTH,
       g_param_spec_uint("active-inference-width", "Active inference width",
                         "Width the generator runs at now: the set inference-width, the frame's, or the size chosen "
@@ -722,6 +803,9 @@ static void gst_gncycleganir_init(GstGncycleganir *self) {
   self->inference_width = self->inference_height = DEFAULT_INFERENCE_SIZE;
   self->num_threads = DEFAULT_NUM_THREADS;
   self->cuda_graph = DEFAULT_CUDA_GRAPH;
+  self->engine_id = nullptr;
+  self->batch_size = DEFAULT_BATCH_SIZE;
+  self->batch_timeout_ms = DEFAULT_BATCH_TIMEOUT_MS;
   self->streaming = nullptr;
   gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
 }

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #ifdef GNCYCLEGAN_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -453,6 +454,20 @@ TEST_F(Element, PropertiesRoundTripAndBadValuesAreRefused) {
   EXPECT_EQ(latency, 0.0);
   EXPECT_EQ(active_width, 0u) << "no size before caps";
   EXPECT_EQ(active_height, 0u);
+  guint batch_size = 0, batch_timeout = 0, engine_streams = 1;
+  gchar *engine_id = nullptr;
+  g_object_get(element, "batch-size", &batch_size, "batch-timeout", &batch_timeout, "engine-id", &engine_id,
+               "engine-streams", &engine_streams, nullptr);
+  EXPECT_EQ(batch_size, 1u) << "no batching by default";
+  EXPECT_EQ(batch_timeout, 10u);
+  EXPECT_EQ(engine_id, nullptr) << "shared by settings by default";
+  EXPECT_EQ(engine_streams, 0u) << "no engine before starting";
+  g_object_set(element, "batch-size", 8, "batch-timeout", 25, "engine-id", "cameras", nullptr);
+  g_object_get(element, "batch-size", &batch_size, "batch-timeout", &batch_timeout, "engine-id", &engine_id, nullptr);
+  EXPECT_EQ(batch_size, 8u);
+  EXPECT_EQ(batch_timeout, 25u);
+  EXPECT_STREQ(engine_id, "cameras");
+  g_free(engine_id);
   gst_object_unref(element);
 }
 
@@ -485,6 +500,56 @@ std::string run_pipeline(const std::string &description, GstElement **keep = nul
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(pipeline);
   return result;
+}
+
+// Many cameras, one model: elements set up alike share an engine, an
+// engine-id keeps one apart, and sharing changes no frame.
+TEST_F(Element, ElementsSetUpAlikeShareOneEngineAndAnEngineIdKeepsItsOwn) {
+  GstHarness *a = harness("", kRgb, "video/x-raw,format=GRAY8");
+  GstHarness *b = harness("", kRgb, "video/x-raw,format=GRAY8");
+  GstHarness *own = harness("engine-id=own", kRgb, "video/x-raw,format=GRAY8");
+  const auto from_a = convert(a, kRgb, 5), from_b = convert(b, kRgb, 5), from_own = convert(own, kRgb, 5);
+  auto engine_streams = [](GstHarness *h) {
+    GstElement *element = gst_harness_find_element(h, "gncycleganir");
+    guint streams = 0;
+    g_object_get(element, "engine-streams", &streams, nullptr);
+    gst_object_unref(element);
+    return streams;
+  };
+  EXPECT_EQ(engine_streams(a), 2u);
+  EXPECT_EQ(engine_streams(b), 2u);
+  EXPECT_EQ(engine_streams(own), 1u);
+  EXPECT_EQ(from_a, from_own);
+  EXPECT_EQ(from_b, from_own);
+}
+
+// Two streams pushing at once through one engine with batch-size 2: the
+// frames run as batches and each stream gets its own frames' results.
+TEST_F(Element, BatchedStreamsGetTheirOwnFramesResults) {
+  // No smoothing: each output is its frame's alone, whatever came before.
+  GstHarness *reference = harness("engine-id=reference temporal-smoothing=0", kRgb, "video/x-raw,format=GRAY8");
+  std::vector<std::vector<guint8>> expected;
+  for (unsigned seed = 1; seed <= 6; ++seed) expected.push_back(convert(reference, kRgb, seed));
+  const std::string batched = "batch-size=2 batch-timeout=2000 temporal-smoothing=0";
+  GstHarness *streams[2] = {harness(batched, kRgb, "video/x-raw,format=GRAY8"),
+                            harness(batched, kRgb, "video/x-raw,format=GRAY8")};
+  std::vector<guint8> results[2][3];
+  std::vector<std::thread> threads;
+  for (int stream = 0; stream < 2; ++stream)
+    threads.emplace_back([&, stream] {
+      for (int i = 0; i < 3; ++i) results[stream][i] = convert(streams[stream], kRgb, unsigned(1 + stream * 3 + i));
+    });
+  for (auto &thread : threads) thread.join();
+  for (int stream = 0; stream < 2; ++stream)
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(results[stream][i], expected[stream * 3 + i]) << stream << ", " << i;
+}
+
+TEST_F(Element, AnEngineIdInUseWithOtherSettingsIsAnErrorNamingBoth) {
+  const std::string error = run_pipeline(
+      "videotestsrc num-buffers=3 ! gncycleganir engine-id=cameras num-threads=1 model=\"" + model_ +
+      "\" ! fakesink videotestsrc num-buffers=3 ! gncycleganir engine-id=cameras num-threads=2 model=\"" + model_ +
+      "\" ! fakesink");
+  EXPECT_NE(error.find("engine-id \"cameras\" is already running"), std::string::npos) << error;
 }
 
 TEST_F(Element, AMissingModelIsAnErrorOnTheBusNamingTheFile) {
