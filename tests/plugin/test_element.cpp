@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -542,6 +543,23 @@ TEST_F(Element, BatchedStreamsGetTheirOwnFramesResults) {
   for (auto &thread : threads) thread.join();
   for (int stream = 0; stream < 2; ++stream)
     for (int i = 0; i < 3; ++i) EXPECT_EQ(results[stream][i], expected[stream * 3 + i]) << stream << ", " << i;
+}
+
+// Of two streams batched together, one ends (EOS) and stops pushing: the
+// other's frames go on, each held no longer than batch-timeout for company.
+TEST_F(Element, AStreamThatEndsDoesNotHoldUpTheOthers) {
+  const std::string batched = "batch-size=2 batch-timeout=200 temporal-smoothing=0";
+  GstHarness *going_on = harness(batched, kRgb, "video/x-raw,format=GRAY8");
+  GstHarness *ending = harness(batched, kRgb, "video/x-raw,format=GRAY8");
+  convert(ending, kRgb, 1);
+  EXPECT_TRUE(gst_harness_push_event(ending, gst_event_new_eos()));
+  for (unsigned seed = 1; seed <= 3; ++seed) {
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(convert(going_on, kRgb, seed).size(), size_t(45 * 31));
+    const auto waited = std::chrono::steady_clock::now() - started;
+    EXPECT_GE(waited, std::chrono::milliseconds(200)) << "it waited for company, up to the timeout";
+    EXPECT_LT(waited, std::chrono::milliseconds(200) + std::chrono::seconds(10)) << "and not for the stream that ended";
+  }
 }
 
 TEST_F(Element, AnEngineIdInUseWithOtherSettingsIsAnErrorNamingBoth) {
