@@ -3,12 +3,11 @@
 #include <optional>
 
 #include <ATen/ATen.h>
-#include <ATen/autocast_mode.h>
 #include <torch/csrc/autograd/grad_mode.h>
-#include <torch/version.h>
 
 #include "engine/openvino_backend.h"
 #include "model/any_size.h"
+#include "model/autocast.h"
 #include "model/cpu_memory_pool.h"
 #include "model/device.h"
 #include "model/pixels.h"
@@ -36,17 +35,6 @@ struct InferenceEngine::CudaState {};
 #endif
 
 namespace {
-
-// bf16 autocast on the CPU, in this LibTorch's spelling (2.4 renamed it).
-void set_cpu_autocast(bool enabled) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-  at::autocast::set_autocast_enabled(at::kCPU, enabled);
-  if (enabled) at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
-#else
-  at::autocast::set_cpu_enabled(enabled);
-  if (enabled) at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-#endif
-}
 
 std::string channels_text(const gncyclegan::GeneratorConfig &config) {
   return std::to_string(config.in_channels) + "->" + std::to_string(config.out_channels);
@@ -220,13 +208,7 @@ torch::Tensor InferenceEngine::generate(const torch::Tensor &input) {
                                         [&](const torch::Tensor &x) { return openvino_->forward(x); });
   if (precision_ == Precision::bf16) {
     // Convolutions in bf16, reductions and normalisations in fp32 (autocast's lists).
-    set_cpu_autocast(true);
-    struct Restore {
-      ~Restore() {
-        set_cpu_autocast(false);
-        at::autocast::clear_cache();
-      }
-    } restore;
+    gncyclegan::AutocastScope bf16(c10::DeviceType::CPU, torch::kBFloat16);
     return gncyclegan::forward_any_size(*generator_, input).to(torch::kFloat32);
   }
   return gncyclegan::forward_any_size(*generator_, input);

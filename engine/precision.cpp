@@ -23,15 +23,6 @@ std::string to_string(Backend backend) {
   return "?";
 }
 
-bool cpu_has_native_bf16() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16");
-#else
-  return false;
-#endif
-}
-
 Backend resolve_backend(Backend requested, const c10::Device &device, bool openvino_builds) {
   if (requested != Backend::automatic) return requested;
   return device.is_cpu() && openvino_compiled_in() && openvino_builds ? Backend::openvino : Backend::libtorch;

@@ -6,17 +6,17 @@
 
 #include <c10/core/Device.h>
 
+#include "model/autocast.h"
+
 namespace gncycleganir {
+
+using gncyclegan::cpu_has_native_bf16;
 
 enum class Precision { automatic, fp32, fp16, bf16 };
 enum class Backend { automatic, libtorch, openvino };
 
 std::string to_string(Precision precision);  // "auto", "fp32", "fp16", "bf16"
 std::string to_string(Backend backend);      // "auto", "libtorch", "openvino"
-
-// Whether this CPU does bf16 arithmetic natively (AVX512-BF16 or AMX-BF16):
-// elsewhere bf16 would be emulated, slower than fp32.
-bool cpu_has_native_bf16();
 
 // `auto`: OpenVINO on the CPU when the build has it and it builds the
 // architecture, LibTorch otherwise (always on CUDA). `openvino_builds` says
