@@ -1,9 +1,10 @@
 // Times gncyclegan-train's training step (trainer/cyclegan.h) on a fixed
 // random batch; benchmarks/train_step.sh runs it beside the same step in Python.
 //
-// usage: bench-train-step GENERATOR NGF CROP GN(0|1) STEPS THREADS [DEVICE]
+// usage: bench-train-step GENERATOR NGF CROP GN(0|1) STEPS THREADS [DEVICE [PRECISION]]
 // prints: median milliseconds per step (DEVICE cpu, cuda or cuda:N, default
-// cpu; on CUDA each step is timed to the end of its kernels)
+// cpu; on CUDA each step is timed to the end of its kernels; PRECISION fp32,
+// the default, or bf16, as gncyclegan-train --precision)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,8 +20,8 @@
 using namespace gncyclegan;
 
 int main(int argc, char **argv) {
-  if (argc != 7 && argc != 8) {
-    std::fprintf(stderr, "usage: %s GENERATOR NGF CROP GN(0|1) STEPS THREADS [DEVICE]\n", argv[0]);
+  if (argc < 7 || argc > 9) {
+    std::fprintf(stderr, "usage: %s GENERATOR NGF CROP GN(0|1) STEPS THREADS [DEVICE [PRECISION]]\n", argv[0]);
     return 2;
   }
   try {
@@ -31,7 +32,8 @@ int main(int argc, char **argv) {
     options.gradient_normalization = std::atoi(argv[4]) != 0;
     const int steps = std::atoi(argv[5]);
     set_cpu_threads(std::atoi(argv[6]));
-    const c10::Device device = resolve_device(argc == 8 ? argv[7] : "cpu");
+    const c10::Device device = resolve_device(argc >= 8 ? argv[7] : "cpu");
+    if (argc == 9) options.precision = argv[8];
 
     train::CycleGan model(options, device);
     train::StepData data;

@@ -1,8 +1,12 @@
 #include "trainer/cyclegan.h"
 
+#include <optional>
+#include <stdexcept>
+
 #include <ATen/ops/l1_loss.h>
 #include <torch/utils.h>
 
+#include "model/autocast.h"
 #include "model/gradient_normalization.h"
 #include "trainer/equivariance_loss.h"
 #include "trainer/gan_loss.h"
@@ -41,6 +45,15 @@ uint64_t pool_stream(uint64_t seed, int64_t step, int k) {
 
 CycleGan::CycleGan(const TrainOptions &options, c10::Device device)
     : options_(options), device_(device), pool_A_(options.pool_size), pool_B_(options.pool_size) {
+  if (options.precision == "bf16") {
+    if (device.is_cpu() && !cpu_has_native_bf16())
+      throw std::invalid_argument(
+          "--precision bf16 needs a CPU with native bf16 arithmetic (AVX512-BF16 or AMX), and this one has none: "
+          "it would be slower than fp32 (use --precision fp32)");
+    autocast_dtype_ = c10::ScalarType::BFloat16;
+  } else if (options.precision != "fp32") {
+    throw std::invalid_argument("--precision " + options.precision + ": use fp32 or bf16");
+  }
   torch::manual_seed(options.seed);
   G_A_ = make_generator(GeneratorConfig::from_name(options.generator, 3, 1, options.ngf));
   G_B_ = make_generator(GeneratorConfig::from_name(options.generator, 1, 3, options.ngf));
@@ -72,6 +85,7 @@ void CycleGan::update_discriminators(const torch::Tensor &real_A, const torch::T
   set_requires_grad(*D_A_, true);
   set_requires_grad(*D_B_, true);
   optimizer_D_->zero_grad();
+  std::optional<AutocastScope> autocast;  // the forward passes only: backward follows their dtypes
   // Real and generated images go through the discriminator as one batch: the
   // PatchGAN (instance norm or none) and GN treat every image on its own, so
   // this equals two calls, and larger batches use the CPU better.
@@ -80,9 +94,13 @@ void CycleGan::update_discriminators(const torch::Tensor &real_A, const torch::T
     return discriminator_loss(options_.gan_loss, scores.narrow(0, 0, real.size(0)),
                               scores.narrow(0, real.size(0), fake.size(0)));
   };
+  autocast.emplace(device_.type(), autocast_dtype_);
   auto loss_D_A = loss_of(*D_A_, real_B, pool_A_.query(fake_B, pool_state));
+  autocast.reset();
   loss_D_A.backward();
+  autocast.emplace(device_.type(), autocast_dtype_);
   auto loss_D_B = loss_of(*D_B_, real_A, pool_B_.query(fake_A, pool_state + 1));
+  autocast.reset();
   loss_D_B.backward();
   optimizer_D_->step();
   losses.D_A = loss_D_A.item<double>();
@@ -95,6 +113,7 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
   auto real_B = data.main.infrared.to(device_);
 
   // Generators: adversarial + cycle (+ identity, + paired) losses.
+  std::optional<AutocastScope> autocast(std::in_place, device_.type(), autocast_dtype_);
   auto fake_B = G_A_->forward(real_A);
   auto reconstructed_A = G_B_->forward(fake_B);
   auto fake_A = G_B_->forward(real_B);
@@ -136,6 +155,7 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
     loss = loss + loss_temporal;
     losses.temporal = loss_temporal.item<double>();
   }
+  autocast.reset();
   loss.backward();
   optimizer_G_->step();
   losses.G_A = loss_G_A.item<double>();
@@ -144,18 +164,20 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
   losses.cycle_B = loss_cycle_B.item<double>();
 
   // Discriminators: K updates; the first on this step's images.
-  update_discriminators(real_A, real_B, fake_A.detach(), fake_B.detach(), pool_stream(options_.seed, step, 0),
-                        losses);
+  // In fp32 (as the pools keep them), whatever precision made them.
+  update_discriminators(real_A, real_B, fake_A.detach().to(torch::kFloat32), fake_B.detach().to(torch::kFloat32),
+                        pool_stream(options_.seed, step, 0), losses);
   for (size_t k = 0; k < data.extra.size(); ++k) {
     auto extra_A = data.extra[k].visible.to(device_);
     auto extra_B = data.extra[k].infrared.to(device_);
     torch::Tensor extra_fake_A, extra_fake_B;
     {
       torch::NoGradGuard no_grad;
+      AutocastScope autocast_extra(device_.type(), autocast_dtype_);
       extra_fake_B = G_A_->forward(extra_A);
       extra_fake_A = G_B_->forward(extra_B);
     }
-    update_discriminators(extra_A, extra_B, extra_fake_A, extra_fake_B,
+    update_discriminators(extra_A, extra_B, extra_fake_A.to(torch::kFloat32), extra_fake_B.to(torch::kFloat32),
                           pool_stream(options_.seed, step, 2 * static_cast<int>(k) + 2), losses);
   }
   return losses;

@@ -56,6 +56,7 @@ class CycleGan {
 
   TrainOptions options_;
   c10::Device device_;
+  c10::ScalarType autocast_dtype_ = c10::ScalarType::Float;  // Float: no autocast
   std::shared_ptr<Generator> G_A_, G_B_;
   std::shared_ptr<PatchGan> D_A_, D_B_;
   std::unique_ptr<torch::optim::Adam> optimizer_G_, optimizer_D_;

@@ -44,6 +44,7 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
       {"load_size", std::to_string(o.load_size)},
       {"crop_size", std::to_string(o.crop_size)},
       {"batch_size", std::to_string(o.batch_size)},
+      {"precision", o.precision},
       {"seed", std::to_string(o.seed)}};
   if (facts.sets.size() <= 1) {
     const bool recorded = facts.sets.size() == 1;

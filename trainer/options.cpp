@@ -184,6 +184,12 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
   app.add_option("--threads", o.threads, "CPU threads for LibTorch (0 = every core)")
       ->check(CLI::Range(0, 1024))
       ->group(run);
+  app.add_option("--precision", o.precision,
+                 "Arithmetic of the training step: fp32, or bf16 (autocast: convolutions in bfloat16, "
+                 "normalisations, reductions, the weights and the optimizer in fp32; on CPUs with native bf16, "
+                 "AVX512-BF16 or AMX, about 1.3x faster there; on CUDA GPUs of compute capability 8.0 and up)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->group(run);
   app.add_option("--seed", o.seed, "Seed of every random choice (weights, crops, flips, pairing, pools)")->group(run);
   app.add_option("--out", o.out_dir, "Run directory: config, losses, curves, samples, checkpoints, weights")->group(run);
   app.add_option("--resume", o.resume_dir,
@@ -257,7 +263,7 @@ NLOHMANN_JSON_SERIALIZE_ENUM(Scale, {{Scale::resize, "resize"}, {Scale::native, 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, datasets, datasets_file, load_size, crop_size, flip, scale, workers,
                                    paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, temporal_weight, generator, ngf, ndf, gradient_normalization, discriminator_norm,
                                    gan_loss, lambda_cycle, lambda_identity, d_steps, lr, beta1, beta2, epochs,
-                                   epochs_decay, batch_size, pool_size, max_steps, device, threads, seed, out_dir,
+                                   epochs_decay, batch_size, pool_size, max_steps, device, threads, precision, seed, out_dir,
                                    resume_dir, init_generator, export_path, save_every, log_every, samples)
 
 nlohmann::json to_json(const TrainOptions &options) { return options; }

@@ -58,6 +58,7 @@ struct TrainOptions {
   // run
   std::string device = "auto";
   int threads = 0;
+  std::string precision = "fp32";  // or bf16: the step's forward passes under autocast
   uint64_t seed = 0;
   std::string out_dir;
   std::string resume_dir;

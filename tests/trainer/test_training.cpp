@@ -6,9 +6,13 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
 
 #include <torch/torch.h>
 
+#include "model/autocast.h"
 #include "model/device.h"
 #include "model/weights.h"
 #include "tests/support/test_support.h"
@@ -150,10 +154,66 @@ TEST_F(Training, TheExportedGeneratorLoadsAndTranslates) {
   EXPECT_EQ(loaded.metadata.at("gradient_normalization"), "on");
   EXPECT_EQ(loaded.metadata.at("training_visible_images"), "8");
   EXPECT_EQ(loaded.metadata.at("paired_gradient_weight"), "0");
+  EXPECT_EQ(loaded.metadata.at("precision"), "fp32");
   torch::NoGradGuard no_grad;
   auto output = loaded.generator->forward(torch::rand({1, 3, 48, 80}) * 2 - 1);
   EXPECT_EQ(output.sizes(), (std::vector<int64_t>{1, 1, 48, 80}));
   EXPECT_LE(output.abs().max().item<float>(), 1.0f);
+}
+
+// bf16 autocast: from the same weights, the first step's losses are fp32's
+// within bf16's rounding (8 significant bits: a few parts in a thousand per
+// operation), every loss term and GN's double backward included, and a short
+// run stays finite and is recorded as bf16.
+TEST_F(Training, Bf16StepsFollowFp32WithinRoundingAndAreRecorded) {
+  if (!cpu_has_native_bf16()) GTEST_SKIP() << "this CPU has no native bf16 arithmetic (AVX512-BF16 or AMX)";
+  test::make_synthetic_dataset(dir_.file("pairs"), 4, 72, true);
+  TrainOptions o = small_options();
+  o.visible_dir = dir_.file("pairs/visible");
+  o.infrared_dir = dir_.file("pairs/infrared");
+  o.generator = "resnet_2blocks_cbam";
+  o.paired_weight = 10;
+  o.paired_ssim_weight = 5;
+  o.paired_gradient_weight = 5;
+  o.paired_edge_energy_weight = 5;
+  o.temporal_weight = 5;
+  TrainingData data(o);
+  TrainOptions reduced = o;
+  reduced.precision = "bf16";
+  const StepLosses full = CycleGan(o, c10::Device(c10::kCPU)).step({data.batch(0), {}}, 0);
+  CycleGan model(reduced, c10::Device(c10::kCPU));
+  const StepLosses bf16 = model.step({data.batch(0), {}}, 0);
+  for (auto [name, a, b] : {std::tuple{"G_A", full.G_A, bf16.G_A}, {"D_A", full.D_A, bf16.D_A},
+                            {"cycle_A", full.cycle_A, bf16.cycle_A}, {"paired", full.paired, bf16.paired},
+                            {"temporal", full.temporal, bf16.temporal}}) {
+    EXPECT_GT(a, 0) << name;
+    EXPECT_NEAR(b, a, 0.03 * a) << name;
+  }
+  for (int64_t step = 1; step < 20; ++step) {
+    const StepLosses l = model.step({data.batch(step), {}}, step);
+    for (double value : {l.D_A, l.D_B, l.G_A, l.G_B, l.cycle_A, l.cycle_B, l.paired, l.temporal})
+      ASSERT_TRUE(std::isfinite(value)) << "step " << step;
+  }
+
+  reduced.out_dir = dir_.file("run");
+  reduced.max_steps = 2;
+  reduced.samples = 1;
+  ASSERT_EQ(run_training(reduced), kDone);
+  std::ifstream config(reduced.out_dir + "/config.json");
+  EXPECT_EQ(nlohmann::json::parse(config)["options"]["precision"], "bf16");
+  EXPECT_EQ(load_generator(reduced.out_dir + "/generator.safetensors").metadata.at("precision"), "bf16");
+}
+
+TEST_F(Training, Bf16OnACpuWithoutItIsRefused) {
+  if (cpu_has_native_bf16()) GTEST_SKIP() << "this CPU has native bf16: nothing to refuse";
+  TrainOptions o = small_options();
+  o.precision = "bf16";
+  try {
+    CycleGan(o, c10::Device(c10::kCPU));
+    FAIL() << "bf16 without native support must be refused";
+  } catch (const std::invalid_argument &error) {
+    EXPECT_NE(std::string(error.what()).find("native bf16"), std::string::npos) << error.what();
+  }
 }
 
 }  // namespace
