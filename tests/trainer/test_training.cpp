@@ -47,6 +47,15 @@ class Training : public ::testing::Test {
     o.log_every = 3600;
     return o;
   }
+  // small_options() on four aligned pairs, for the paired losses.
+  TrainOptions paired_options(const std::string &generator) const {
+    test::make_synthetic_dataset(dir_.file("pairs"), 4, 72, true);
+    TrainOptions o = small_options();
+    o.visible_dir = dir_.file("pairs/visible");
+    o.infrared_dir = dir_.file("pairs/infrared");
+    o.generator = generator;
+    return o;
+  }
   test::TemporaryDirectory dir_;
 };
 
@@ -116,11 +125,7 @@ TEST_F(Training, ResumingEqualsTrainingUninterruptedBitForBit) {
 }
 
 TEST_F(Training, TheEdgeLossIsCountedInThePairedColumn) {
-  test::make_synthetic_dataset(dir_.file("pairs"), 4, 72, true);
-  TrainOptions o = small_options();
-  o.visible_dir = dir_.file("pairs/visible");
-  o.infrared_dir = dir_.file("pairs/infrared");
-  o.generator = "resnet_1blocks_cbam";
+  TrainOptions o = paired_options("resnet_1blocks_cbam");
   o.paired_gradient_weight = 5;
   TrainingData data(o);
   ASSERT_TRUE(data.paired());
@@ -167,11 +172,7 @@ TEST_F(Training, TheExportedGeneratorLoadsAndTranslates) {
 // run stays finite and is recorded as bf16.
 TEST_F(Training, Bf16StepsFollowFp32WithinRoundingAndAreRecorded) {
   if (!cpu_has_native_bf16()) GTEST_SKIP() << "this CPU has no native bf16 arithmetic (AVX512-BF16 or AMX)";
-  test::make_synthetic_dataset(dir_.file("pairs"), 4, 72, true);
-  TrainOptions o = small_options();
-  o.visible_dir = dir_.file("pairs/visible");
-  o.infrared_dir = dir_.file("pairs/infrared");
-  o.generator = "resnet_2blocks_cbam";
+  TrainOptions o = paired_options("resnet_2blocks_cbam");
   o.paired_weight = 10;
   o.paired_ssim_weight = 5;
   o.paired_gradient_weight = 5;
