@@ -7,21 +7,31 @@ namespace gncyclegan {
 namespace {
 
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-void set_autocast(c10::DeviceType device, bool enabled, c10::ScalarType dtype) {
-  at::autocast::set_autocast_enabled(device, enabled);
-  if (enabled) at::autocast::set_autocast_dtype(device, dtype);
-}
+bool autocast_enabled(c10::DeviceType device) { return at::autocast::is_autocast_enabled(device); }
+void set_autocast_enabled(c10::DeviceType device, bool enabled) { at::autocast::set_autocast_enabled(device, enabled); }
+void set_autocast_dtype(c10::DeviceType device, c10::ScalarType dtype) { at::autocast::set_autocast_dtype(device, dtype); }
 #else
-void set_autocast(c10::DeviceType device, bool enabled, c10::ScalarType dtype) {
-  if (device == c10::DeviceType::CPU) {
+bool autocast_enabled(c10::DeviceType device) {
+  return device == c10::DeviceType::CPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
+}
+void set_autocast_enabled(c10::DeviceType device, bool enabled) {
+  if (device == c10::DeviceType::CPU)
     at::autocast::set_cpu_enabled(enabled);
-    if (enabled) at::autocast::set_autocast_cpu_dtype(dtype);
-  } else {
+  else
     at::autocast::set_enabled(enabled);
-    if (enabled) at::autocast::set_autocast_gpu_dtype(dtype);
-  }
+}
+void set_autocast_dtype(c10::DeviceType device, c10::ScalarType dtype) {
+  if (device == c10::DeviceType::CPU)
+    at::autocast::set_autocast_cpu_dtype(dtype);
+  else
+    at::autocast::set_autocast_gpu_dtype(dtype);
 }
 #endif
+
+void set_autocast(c10::DeviceType device, bool enabled, c10::ScalarType dtype) {
+  set_autocast_enabled(device, enabled);
+  if (enabled) set_autocast_dtype(device, dtype);
+}
 
 }  // namespace
 
@@ -43,6 +53,17 @@ AutocastScope::~AutocastScope() {
   if (!active_) return;
   set_autocast(device_, false, c10::ScalarType::Float);
   at::autocast::clear_cache();
+}
+
+FullPrecisionScope::FullPrecisionScope()
+    : cpu_(autocast_enabled(c10::DeviceType::CPU)), cuda_(autocast_enabled(c10::DeviceType::CUDA)) {
+  if (cpu_) set_autocast_enabled(c10::DeviceType::CPU, false);
+  if (cuda_) set_autocast_enabled(c10::DeviceType::CUDA, false);
+}
+
+FullPrecisionScope::~FullPrecisionScope() {
+  if (cpu_) set_autocast_enabled(c10::DeviceType::CPU, true);
+  if (cuda_) set_autocast_enabled(c10::DeviceType::CUDA, true);
 }
 
 }  // namespace gncyclegan

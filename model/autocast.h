@@ -29,4 +29,18 @@ class AutocastScope {
   bool active_;
 };
 
+// Autocast off, on the CPU and CUDA, while it lives, and back as it was after:
+// for computations that reduced precision breaks (a variance as E[x²] − E[x]²
+// cancels catastrophically in bf16). Inputs keep their type: cast them.
+class FullPrecisionScope {
+ public:
+  FullPrecisionScope();
+  ~FullPrecisionScope();
+  FullPrecisionScope(const FullPrecisionScope &) = delete;
+  FullPrecisionScope &operator=(const FullPrecisionScope &) = delete;
+
+ private:
+  bool cpu_, cuda_;  // what was on before
+};
+
 }  // namespace gncyclegan

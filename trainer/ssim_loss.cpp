@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "model/autocast.h"
 #include "trainer/metrics.h"
 
 namespace gncyclegan::train {
@@ -25,8 +26,16 @@ torch::Tensor blur(const torch::Tensor &images, const torch::Tensor &taps) {
 
 }  // namespace
 
-torch::Tensor ssim(const torch::Tensor &a, const torch::Tensor &b) {
-  TORCH_CHECK(a.dim() == 4 && a.sizes() == b.sizes(), "ssim: two N x C x H x W batches of one shape are needed");
+torch::Tensor ssim(const torch::Tensor &a_any, const torch::Tensor &b_any) {
+  TORCH_CHECK(a_any.dim() == 4 && a_any.sizes() == b_any.sizes(), "ssim: two N x C x H x W batches of one shape are needed");
+  // In fp32 whatever the caller's precision: the variances below are
+  // differences of near-equal terms, which bf16 turns negative (and SSIM
+  // infinite) on flat, dark images.
+  FullPrecisionScope full_precision;
+  auto widened = [](const torch::Tensor &t) {
+    return t.scalar_type() == torch::kBFloat16 || t.scalar_type() == torch::kHalf ? t.to(torch::kFloat32) : t;
+  };
+  const auto a = widened(a_any), b = widened(b_any);
   auto offsets = torch::arange(-kSsimRadius, kSsimRadius + 1, a.options());
   auto taps = torch::exp(-offsets * offsets / (2 * kSsimSigma * kSsimSigma));
   taps = taps / taps.sum();

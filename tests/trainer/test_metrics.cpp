@@ -9,6 +9,7 @@
 #include <functional>
 #include <stdexcept>
 
+#include "model/autocast.h"
 #include "trainer/gradient_loss.h"
 #include "trainer/metrics.h"
 #include "trainer/ssim_loss.h"
@@ -131,6 +132,21 @@ TEST(SsimLoss, AGradientStepRaisesTheScore) {
   const double before = score.item<double>();
   const double after = ssim(guess.detach() + 0.5 * guess.grad(), target).item<double>();
   EXPECT_GT(after, before + 1e-3);
+}
+
+// Under bf16 autocast (gncyclegan-train --precision bf16) the score is
+// fp32's: on a flat, dark pair, bf16's variances would come out negative and
+// the score infinite.
+TEST(SsimLoss, IsComputedInFullPrecisionUnderAutocast) {
+  torch::manual_seed(2);
+  const auto dark = -0.95 + 0.002 * torch::rand({1, 1, 64, 64});
+  const auto darker = -0.97 + 0.002 * torch::rand({1, 1, 64, 64});
+  const auto rounded = dark.to(torch::kBFloat16);  // as a generator's bf16 output arrives
+  const double full = ssim(rounded.to(torch::kFloat32), darker).item<double>();
+  AutocastScope bf16(c10::DeviceType::CPU, torch::kBFloat16);
+  const auto reduced = ssim(rounded, darker);
+  EXPECT_EQ(reduced.scalar_type(), torch::kFloat32);
+  EXPECT_NEAR(reduced.item<double>(), full, 1e-6);
 }
 
 TEST(GradientLoss, AStepEdgeAgainstAFlatImage) {
