@@ -1,5 +1,6 @@
 #include "engine/shared_engine.h"
 
+#include <filesystem>
 #include <map>
 #include <sstream>
 
@@ -25,7 +26,10 @@ namespace {
 
 std::string settings_key(const EngineSettings &settings, const BatchSettings &batch) {
   std::ostringstream key;
-  key << "model=" << settings.model_path << " device=" << settings.device << " backend=" << to_string(settings.backend)
+  // One file however it is named (relative, through a link, by a bundled model's name).
+  std::error_code error;
+  const auto model = std::filesystem::weakly_canonical(settings.model_path, error);
+  key << "model=" << (error ? settings.model_path : model.string()) << " device=" << settings.device << " backend=" << to_string(settings.backend)
       << " precision=" << to_string(settings.precision) << " num-threads=" << settings.threads
       << " cuda-graph=" << settings.cuda_graph << " batch-size=" << batch.batch_size
       << " batch-timeout=" << batch.batch_timeout.count() << "us";

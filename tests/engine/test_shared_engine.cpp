@@ -53,6 +53,9 @@ TEST_F(SharedEngineTest, ElementsSetUpAlikeShareAndOthersDoNot) {
   auto second = SharedEngine::acquire(settings_, batch);
   EXPECT_EQ(first.get(), second.get());
   EXPECT_EQ(first->users(), 2);
+  auto same_file = settings_;
+  same_file.model_path = dir_.file(".") + "/g.safetensors";  // another spelling of the same file
+  EXPECT_EQ(SharedEngine::acquire(same_file, batch).get(), first.get());
   auto other_settings = settings_;
   other_settings.threads = 2;
   auto third = SharedEngine::acquire(other_settings, batch);
