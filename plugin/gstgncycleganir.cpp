@@ -404,7 +404,9 @@ static gboolean gst_gncycleganir_start(GstBaseTransform *trans) {
   GST_INFO_OBJECT(self, "loaded %s: %s; its engine serves %ld element(s)%s", settings.model_path.c_str(),
                   streaming->engine->engine().description().c_str(), streaming->engine->users(),
                   batch.batch_size > 1 ? (", in batches of up to " + std::to_string(batch.batch_size)).c_str() : "");
+  GST_OBJECT_LOCK(self);
   self->streaming = streaming.release();
+  GST_OBJECT_UNLOCK(self);
   return TRUE;
 }
 
