@@ -680,7 +680,7 @@ static void gst_gncycleganir_class_init(GstGncycleganirClass *klass) {
       gobject_class, PROP_PRECISION,
       g_param_spec_enum("precision", "Precision",
                         "Arithmetic of the generator: auto is bf16 on CPUs with native bf16 (AVX512-BF16 or AMX; "
-                        "within a few gray levels of fp32) and fp32 elsewhere and on CUDA; fp16 needs CUDA, bf16 a "
+                        "within half a gray level of fp32 on average) and fp32 elsewhere and on CUDA; fp16 needs CUDA, bf16 a "
                         "CPU with native bf16",
                         gst_gncycleganir_precision_get_type(), DEFAULT_PRECISION, ready));
   g_object_class_install_property(
