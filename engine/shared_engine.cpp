@@ -39,7 +39,6 @@ std::string settings_key(const EngineSettings &settings, const BatchSettings &ba
 struct Registry {
   std::mutex mutex;
   std::map<std::string, std::weak_ptr<SharedEngine>> engines;  // by engine id, or by settings without one
-  std::map<std::string, std::string> settings_of;              // an engine id's settings
 };
 
 Registry &registry() {
@@ -57,9 +56,9 @@ std::shared_ptr<SharedEngine> SharedEngine::acquire(const EngineSettings &settin
   // Held while loading, so two elements starting at once load the model once.
   std::lock_guard<std::mutex> lock(shared.mutex);
   if (auto existing = shared.engines[key].lock()) {
-    if (!engine_id.empty() && shared.settings_of[key] != settings_text)
+    if (existing->settings_ != settings_text)
       throw EngineError(EngineError::Cause::model,
-                        "engine-id \"" + engine_id + "\" is already running with " + shared.settings_of[key] +
+                        "engine-id \"" + engine_id + "\" is already running with " + existing->settings_ +
                             ", and this element asks for " + settings_text +
                             ": elements that share an engine need the same settings (or give this one another "
                             "engine-id)");
@@ -67,8 +66,8 @@ std::shared_ptr<SharedEngine> SharedEngine::acquire(const EngineSettings &settin
   }
   std::shared_ptr<SharedEngine> created(new SharedEngine(settings, batch));
   created->key_ = key;
+  created->settings_ = settings_text;
   shared.engines[key] = created;
-  shared.settings_of[key] = settings_text;
   return created;
 }
 
@@ -88,10 +87,7 @@ SharedEngine::~SharedEngine() {
   Registry &shared = registry();
   std::lock_guard<std::mutex> lock(shared.mutex);
   auto found = shared.engines.find(key_);
-  if (found != shared.engines.end() && found->second.expired()) {
-    shared.engines.erase(found);
-    shared.settings_of.erase(key_);
-  }
+  if (found != shared.engines.end() && found->second.expired()) shared.engines.erase(found);
 }
 
 long SharedEngine::users() const {

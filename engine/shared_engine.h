@@ -72,7 +72,8 @@ class SharedEngine {
 
   std::unique_ptr<InferenceEngine> engine_;
   BatchSettings batch_;
-  std::string key_;
+  std::string key_;       // in the registry: the engine id, or the settings without one
+  std::string settings_;  // every setting, as text: what elements naming its id must match
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::shared_ptr<Request>> queue_;

@@ -367,8 +367,8 @@ static gboolean gst_gncycleganir_start(GstBaseTransform *trans) {
   settings.precision = Precision(self->precision);
   settings.threads = int(self->num_threads);
   settings.cuda_graph = self->cuda_graph;
-  settings.inference_width = int(self->inference_width);
-  settings.inference_height = int(self->inference_height);
+  // The inference size is the element's own (set_info reads it), passed with
+  // each frame; the engine's stays 0 so that elements of other sizes share it.
   const std::string engine_id = self->engine_id ? self->engine_id : "";
   BatchSettings batch;
   batch.batch_size = int(self->batch_size);
@@ -393,14 +393,9 @@ static gboolean gst_gncycleganir_start(GstBaseTransform *trans) {
   self->total_ms = 0;
   self->latency = 0;
   auto streaming = std::make_unique<Streaming>();
-  // The inference size is the element's own, passed with each frame; the
-  // engine's setting stays 0 so that elements with different sizes share it.
-  const InferenceSize requested{settings.inference_width, settings.inference_height};
-  settings.inference_width = settings.inference_height = 0;
   if (!guarded(self, "loading the model",
                [&] { streaming->engine = SharedEngine::acquire(settings, batch, engine_id); }))
     return FALSE;
-  streaming->inference = requested;
   GST_INFO_OBJECT(self, "loaded %s: %s; its engine serves %ld element(s)%s", settings.model_path.c_str(),
                   streaming->engine->engine().description().c_str(), streaming->engine->users(),
                   batch.batch_size > 1 ? (", in batches of up to " + std::to_string(batch.batch_size)).c_str() : "");

@@ -40,11 +40,14 @@ BackgroundCommand::BackgroundCommand(const std::string &command, const std::stri
   ::setpgid(pid_, pid_);
 }
 
-BackgroundCommand::~BackgroundCommand() {
-  if (running()) {
-    ::kill(-pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
+BackgroundCommand::~BackgroundCommand() { kill_all(); }
+
+void BackgroundCommand::kill_all() {
+  if (!running()) return;
+  ::kill(-pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  status_ = -1;
 }
 
 bool BackgroundCommand::running() {
@@ -64,12 +67,7 @@ int BackgroundCommand::wait(double seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   while (running() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  if (running()) {
-    ::kill(-pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-    status_ = -1;
-  }
+  kill_all();
   return status_;
 }
 

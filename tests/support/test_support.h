@@ -41,6 +41,7 @@ class BackgroundCommand {
   std::string output() const;
 
  private:
+  void kill_all();  // the command and all it started, if still running
   pid_t pid_ = -1;
   int status_ = -1;
   std::string log_;
