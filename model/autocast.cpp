@@ -3,6 +3,10 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 namespace gncyclegan {
 namespace {
 
@@ -35,10 +39,19 @@ void set_autocast(c10::DeviceType device, bool enabled, c10::ScalarType dtype) {
 
 }  // namespace
 
+// Read from CPUID rather than __builtin_cpu_supports: clang 14 knows neither
+// "avx512bf16" nor "amx-bf16" as feature strings.
 bool cpu_has_native_bf16() {
 #if defined(__x86_64__) || defined(__i386__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  const bool amx_bf16 = edx & (1u << 22);
+  const unsigned max_subleaf = eax;
+  bool avx512_bf16 = false;
+  if (max_subleaf >= 1 && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) avx512_bf16 = eax & (1u << 5);
+  // avx512f also tells that the kernel saves the AVX-512 registers.
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16");
+  return (avx512_bf16 && __builtin_cpu_supports("avx512f")) || amx_bf16;
 #else
   return false;
 #endif

@@ -4,6 +4,10 @@
 
 #include <torch/torch.h>
 
+#include <fstream>
+#include <sstream>
+
+#include "model/autocast.h"
 #include "model/device.h"
 #include "model/generator.h"
 #include "model/gradient_normalization.h"
@@ -53,6 +57,22 @@ TEST(Device, AskingForCudaWithoutItSaysWhy) {
 TEST(Device, DescribesTheCpu) {
   set_cpu_threads(2);
   EXPECT_EQ(describe_device(resolve_device("cpu")), "cpu (2 threads)");
+}
+
+// The kernel's own reading of CPUID, as an independent account of the bf16
+// instructions that decide the default precision.
+TEST(Device, NativeBf16AgreesWithTheKernelsCpuFlags) {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  bool found = false, listed = false;
+  while (!found && std::getline(cpuinfo, line)) {
+    if (line.rfind("flags", 0) != 0) continue;
+    found = true;
+    std::istringstream flags(line.substr(line.find(':') + 1));
+    for (std::string flag; flags >> flag;) listed = listed || flag == "avx512_bf16" || flag == "amx_bf16";
+  }
+  if (!found) GTEST_SKIP() << "no x86 flags line in /proc/cpuinfo";
+  EXPECT_EQ(cpu_has_native_bf16(), listed);
 }
 
 class OnGpu : public ::testing::Test {
