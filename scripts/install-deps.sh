@@ -15,6 +15,8 @@ packages=(
   nlohmann-json3-dev
   libgtest-dev
   libopencv-dev libcli11-dev   # the trainer
+  libgloo-dev             # data-parallel training: c10d's Gloo process group
+  python3-torch           # torchrun, which launches the data-parallel tests
   # the element, its tests (gst-check) and pipelines/
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3-gst-1.0

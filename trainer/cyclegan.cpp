@@ -8,6 +8,7 @@
 
 #include "model/autocast.h"
 #include "model/gradient_normalization.h"
+#include "trainer/distributed.h"
 #include "trainer/equivariance_loss.h"
 #include "trainer/gan_loss.h"
 #include "trainer/gradient_loss.h"
@@ -51,8 +52,15 @@ CycleGan::CycleGan(const TrainOptions &options, c10::Device device)
           "--precision bf16 needs a CPU with native bf16 arithmetic (AVX512-BF16 or AMX), and this one has none: "
           "it would be slower than fp32 (use --precision fp32)");
     autocast_dtype_ = c10::ScalarType::BFloat16;
+  } else if (options.precision == "fp16") {
+    if (!device.is_cuda())
+      throw std::invalid_argument(
+          "--precision fp16 needs a CUDA GPU (LibTorch's CPU autocast has no fp16): on the CPU use bf16 where it "
+          "has AVX512-BF16 or AMX, else fp32");
+    autocast_dtype_ = c10::ScalarType::Half;
+    scaler_ = GradScaler(true);
   } else if (options.precision != "fp32") {
-    throw std::invalid_argument("--precision " + options.precision + ": use fp32 or bf16");
+    throw std::invalid_argument("--precision " + options.precision + ": use fp32, bf16 or fp16");
   }
   torch::manual_seed(options.seed);
   G_A_ = make_generator(GeneratorConfig::from_name(options.generator, 3, 1, options.ngf));
@@ -72,6 +80,26 @@ CycleGan::CycleGan(const TrainOptions &options, c10::Device device)
   auto adam = torch::optim::AdamOptions(options.lr).betas({options.beta1, options.beta2});
   optimizer_G_ = std::make_unique<torch::optim::Adam>(parameters_of(*G_A_, *G_B_), adam);
   optimizer_D_ = std::make_unique<torch::optim::Adam>(parameters_of(*D_A_, *D_B_), adam);
+}
+
+void CycleGan::use_data_parallel(DataParallel &parallel) {
+  parallel_ = &parallel;
+  std::vector<torch::Tensor> state;
+  buffers_.clear();
+  for (torch::nn::Module *network : {static_cast<torch::nn::Module *>(G_A_.get()), static_cast<torch::nn::Module *>(G_B_.get()),
+                                     static_cast<torch::nn::Module *>(D_A_.get()), static_cast<torch::nn::Module *>(D_B_.get())}) {
+    for (const auto &parameter : network->parameters()) state.push_back(parameter);
+    for (const auto &buffer : network->buffers()) buffers_.push_back(buffer);
+  }
+  state.insert(state.end(), buffers_.begin(), buffers_.end());
+  torch::NoGradGuard no_grad;
+  parallel.broadcast(state);
+}
+
+uint64_t CycleGan::stream_seed() const {
+  // Rank 0 keeps the seed itself, so that a single process draws as before.
+  if (parallel_ == nullptr || parallel_->rank() == 0) return options_.seed;
+  return mix(options_.seed ^ (0xa11ULL << 48) ^ static_cast<uint64_t>(parallel_->rank()));
 }
 
 torch::Tensor CycleGan::discriminate(PatchGan &discriminator, const torch::Tensor &images) {
@@ -97,12 +125,14 @@ void CycleGan::update_discriminators(const torch::Tensor &real_A, const torch::T
   autocast.emplace(device_.type(), autocast_dtype_);
   auto loss_D_A = loss_of(*D_A_, real_B, pool_A_.query(fake_B, pool_state));
   autocast.reset();
-  loss_D_A.backward();
+  scaler_.scale(loss_D_A).backward();
   autocast.emplace(device_.type(), autocast_dtype_);
   auto loss_D_B = loss_of(*D_B_, real_A, pool_B_.query(fake_A, pool_state + 1));
   autocast.reset();
-  loss_D_B.backward();
-  optimizer_D_->step();
+  scaler_.scale(loss_D_B).backward();
+  const auto &parameters = optimizer_D_->param_groups().front().params();
+  if (parallel_) parallel_->average_gradients(parameters);
+  scaler_.step(*optimizer_D_, parameters);
   losses.D_A = loss_D_A.item<double>();
   losses.D_B = loss_D_B.item<double>();
 }
@@ -144,29 +174,33 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
     if (options_.paired_gradient_weight > 0)
       loss_paired = loss_paired + gradient_l1(fake_B, real_B) * options_.paired_gradient_weight;
     if (options_.paired_edge_energy_weight > 0)
-      loss_paired = loss_paired + edge_energy_l1(fake_B, real_B) * options_.paired_edge_energy_weight;
+      loss_paired = loss_paired + edge_energy_l1(fake_B, real_B, options_.paired_edge_energy_window) *
+                                    options_.paired_edge_energy_weight;
     loss = loss + loss_paired;
     losses.paired = loss_paired.item<double>();
   }
   if (options_.temporal_weight > 0) {
     // Its own stream, so runs without it draw what they drew before.
-    const CameraMotion motion = random_camera_motion(mix(options_.seed ^ mix(0x7e3a0000ULL + static_cast<uint64_t>(step))));
+    const CameraMotion motion = random_camera_motion(mix(stream_seed() ^ mix(0x7e3a0000ULL + static_cast<uint64_t>(step))));
     auto loss_temporal = equivariance_l1(fake_B, G_A_->forward(warp(real_A, motion)), motion) * options_.temporal_weight;
     loss = loss + loss_temporal;
     losses.temporal = loss_temporal.item<double>();
   }
   autocast.reset();
-  loss.backward();
-  optimizer_G_->step();
+  scaler_.scale(loss).backward();
+  const auto &parameters = optimizer_G_->param_groups().front().params();
+  if (parallel_) parallel_->average_gradients(parameters);
+  scaler_.step(*optimizer_G_, parameters);
   losses.G_A = loss_G_A.item<double>();
   losses.G_B = loss_G_B.item<double>();
   losses.cycle_A = loss_cycle_A.item<double>();
   losses.cycle_B = loss_cycle_B.item<double>();
 
   // Discriminators: K updates; the first on this step's images.
-  // In fp32 (as the pools keep them), whatever precision made them.
-  update_discriminators(real_A, real_B, fake_A.detach().to(torch::kFloat32), fake_B.detach().to(torch::kFloat32),
-                        pool_stream(options_.seed, step, 0), losses);
+  // In the real images' precision (as the pools keep them), whatever autocast made them in.
+  const auto stored = real_A.scalar_type();
+  update_discriminators(real_A, real_B, fake_A.detach().to(stored), fake_B.detach().to(stored),
+                        pool_stream(stream_seed(), step, 0), losses);
   for (size_t k = 0; k < data.extra.size(); ++k) {
     auto extra_A = data.extra[k].visible.to(device_);
     auto extra_B = data.extra[k].infrared.to(device_);
@@ -177,8 +211,16 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
       extra_fake_B = G_A_->forward(extra_A);
       extra_fake_A = G_B_->forward(extra_B);
     }
-    update_discriminators(extra_A, extra_B, extra_fake_A.to(torch::kFloat32), extra_fake_B.to(torch::kFloat32),
-                          pool_stream(options_.seed, step, 2 * static_cast<int>(k) + 2), losses);
+    update_discriminators(extra_A, extra_B, extra_fake_A.to(stored), extra_fake_B.to(stored),
+                          pool_stream(stream_seed(), step, 2 * static_cast<int>(k) + 2), losses);
+  }
+  scaler_.update();
+  if (parallel_ && !buffers_.empty()) {
+    // CBAM's BatchNorm normalises over this rank's images, as DDP without
+    // SyncBatchNorm; its running statistics are rank 0's everywhere, as DDP's
+    // broadcast_buffers keeps them.
+    torch::NoGradGuard no_grad;
+    parallel_->broadcast(buffers_);
   }
   return losses;
 }

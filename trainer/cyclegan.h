@@ -11,11 +11,14 @@
 
 #include "model/generator.h"
 #include "model/patchgan.h"
+#include "trainer/grad_scaler.h"
 #include "trainer/image_pool.h"
 #include "trainer/options.h"
 #include "trainer/prefetcher.h"
 
 namespace gncyclegan::train {
+
+class DataParallel;
 
 struct StepLosses {
   double D_A = 0, D_B = 0, G_A = 0, G_B = 0, cycle_A = 0, cycle_B = 0, idt_A = 0, idt_B = 0, paired = 0, temporal = 0;
@@ -35,6 +38,12 @@ class CycleGan {
   // data.extra). `step` seeds the image pools' choices.
   StepLosses step(const StepData &data, int64_t step);
 
+  // Trains as one rank of `parallel` (which must outlive this): takes rank
+  // 0's weights now, averages the gradients over the ranks before every
+  // update, and takes rank 0's BatchNorm running statistics after every step.
+  // The rank's pools and camera motions draw their own random streams.
+  void use_data_parallel(DataParallel &parallel);
+
   void set_learning_rate(double lr);
   // Evaluation-mode translation, for sample grids.
   Translation translate(const Batch &batch);
@@ -47,6 +56,7 @@ class CycleGan {
   torch::optim::Adam &optimizer_D() { return *optimizer_D_; }
   ImagePool &pool_A() { return pool_A_; }
   ImagePool &pool_B() { return pool_B_; }
+  GradScaler &scaler() { return scaler_; }  // fp16's loss scale (disabled otherwise)
   c10::Device device() const { return device_; }
 
  private:
@@ -54,13 +64,18 @@ class CycleGan {
   void update_discriminators(const torch::Tensor &real_A, const torch::Tensor &real_B, const torch::Tensor &fake_A,
                              const torch::Tensor &fake_B, uint64_t pool_state, StepLosses &losses);
 
+  uint64_t stream_seed() const;  // options_.seed, made distinct per rank
+
   TrainOptions options_;
   c10::Device device_;
+  DataParallel *parallel_ = nullptr;
+  std::vector<torch::Tensor> buffers_;  // BatchNorm running statistics, kept as rank 0's
   c10::ScalarType autocast_dtype_ = c10::ScalarType::Float;  // Float: no autocast
   std::shared_ptr<Generator> G_A_, G_B_;
   std::shared_ptr<PatchGan> D_A_, D_B_;
   std::unique_ptr<torch::optim::Adam> optimizer_G_, optimizer_D_;
   ImagePool pool_A_, pool_B_;  // generated infrared (for D_A), generated visible (for D_B)
+  GradScaler scaler_{false};
 };
 
 }  // namespace gncyclegan::train

@@ -83,7 +83,7 @@ int64_t TrainingSet::size() const {
   return static_cast<int64_t>(std::max(visible.paths.size(), infrared.paths.size()));
 }
 
-TrainingData::TrainingData(const TrainOptions &options) : options_(options) {
+TrainingData::TrainingData(const TrainOptions &options, Shard shard) : options_(options), shard_(shard) {
   const std::vector<DatasetSpec> specs = training_sets(options);
   if (specs.empty()) throw DataError("no training set: give --visible and --infrared, or --dataset");
   for (const DatasetSpec &spec : specs) {
@@ -168,7 +168,7 @@ std::vector<SetRecord> TrainingData::records() const {
 int64_t TrainingData::epoch_size() const { return starts_.back() + sets_.back().size(); }
 
 int64_t TrainingData::steps_per_epoch() const {
-  return (epoch_size() + options_.batch_size - 1) / options_.batch_size;
+  return (epoch_size() + step_images() - 1) / step_images();
 }
 
 cv::Size TrainingData::working_size(cv::Size native, double scale) const {
@@ -216,7 +216,9 @@ cv::Mat TrainingData::prepare(const std::string &path, Domain domain, double sca
 Batch TrainingData::make(const std::vector<ImageChoice> &choices, uint64_t seed_base) const {
   std::vector<torch::Tensor> visible, infrared;
   uint64_t state = seed_base;
-  for (const ImageChoice &choice : choices) {
+  const size_t first = size_t(shard_.rank) * size_t(options_.batch_size);
+  for (size_t item = 0; item < choices.size(); ++item) {
+    const ImageChoice &choice = choices[item];
     const TrainingSet &set = sets_[choice.set];
     const double scale = set.spec.scale;
     const cv::Size size_a = working_size(set.visible.sizes[choice.visible], scale);
@@ -226,6 +228,9 @@ Batch TrainingData::make(const std::vector<ImageChoice> &choices, uint64_t seed_
     // Aligned pairs share the crop window and the flip.
     const cv::Rect crop_b = paired() ? crop_a : random_crop(size_b, state);
     const bool flip_b = paired() ? flip_a : options_.flip && uniform(state, 2) == 1;
+    // Every rank draws every item's crop, so each item's crop is the same
+    // however many ranks share the step; only this rank's are read.
+    if (item < first || item >= first + size_t(options_.batch_size)) continue;
     visible.push_back(image_to_tensor(prepare(set.visible.paths[choice.visible], Domain::visible, scale, crop_a, flip_a)));
     infrared.push_back(
         image_to_tensor(prepare(set.infrared.paths[choice.infrared], Domain::infrared, scale, crop_b, flip_b)));
@@ -261,7 +266,7 @@ TrainingData::Draw TrainingData::draw(int64_t step) const {
   uint64_t state = mix(options_.seed ^ mix(static_cast<uint64_t>(step)));
   Draw result;
   if (!concatenated_) {
-    for (int64_t i = 0; i < options_.batch_size; ++i) result.choices.push_back(uniform_choice(state));
+    for (int64_t i = 0; i < step_images(); ++i) result.choices.push_back(uniform_choice(state));
     result.crop_seed = next(state);
     return result;
   }
@@ -273,8 +278,8 @@ TrainingData::Draw TrainingData::draw(int64_t step) const {
   uint64_t shuffle_state = mix(options_.seed ^ mix(0x5eed0000ULL + static_cast<uint64_t>(epoch)));
   for (int64_t i = size - 1; i > 0; --i) std::swap(order[i], order[uniform(shuffle_state, i + 1)]);
 
-  const int64_t first = (step % steps_per_epoch()) * options_.batch_size;
-  for (int64_t i = 0; i < options_.batch_size; ++i) {
+  const int64_t first = (step % steps_per_epoch()) * step_images();
+  for (int64_t i = 0; i < step_images(); ++i) {
     const int64_t position = order[(first + i) % size];
     ImageChoice choice;
     choice.set = static_cast<int>(std::upper_bound(starts_.begin(), starts_.end(), position) - starts_.begin()) - 1;
@@ -293,7 +298,11 @@ TrainingData::Draw TrainingData::draw(int64_t step) const {
   return result;
 }
 
-std::vector<ImageChoice> TrainingData::choices(int64_t step) const { return draw(step).choices; }
+std::vector<ImageChoice> TrainingData::choices(int64_t step) const {
+  const auto all = draw(step).choices;
+  const auto first = all.begin() + int64_t(shard_.rank) * options_.batch_size;
+  return {first, first + options_.batch_size};
+}
 
 Batch TrainingData::batch(int64_t step) const {
   const Draw drawn = draw(step);
@@ -303,7 +312,7 @@ Batch TrainingData::batch(int64_t step) const {
 Batch TrainingData::extra_batch(int64_t step, int k) const {
   uint64_t state = mix(options_.seed ^ mix(static_cast<uint64_t>(step) * 131 + static_cast<uint64_t>(k)) ^ 0xd15cULL);
   std::vector<ImageChoice> choices;
-  for (int64_t i = 0; i < options_.batch_size; ++i) choices.push_back(uniform_choice(state));
+  for (int64_t i = 0; i < step_images(); ++i) choices.push_back(uniform_choice(state));
   return make(choices, next(state));
 }
 

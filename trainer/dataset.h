@@ -67,6 +67,14 @@ struct ImageChoice {
   }
 };
 
+// This process's part of a data-parallel run (trainer/distributed.h): rank
+// `rank` of `world` trains on items rank·B .. rank·B + B-1 of each step's
+// world·B images (B = --batch-size).
+struct Shard {
+  int rank = 0;
+  int world = 1;
+};
+
 // Every set a run trains on (trainer/options.h: training_sets). A step's
 // visible and infrared images come from one set, paired by name within it.
 // With weights proportional to the sets' sizes (the default), steps walk a
@@ -76,7 +84,7 @@ struct ImageChoice {
 // pair) of that set uniformly.
 class TrainingData {
  public:
-  explicit TrainingData(const TrainOptions &options);
+  explicit TrainingData(const TrainOptions &options, Shard shard = {});
 
   const std::vector<TrainingSet> &sets() const { return sets_; }
   int64_t visible_images() const;  // over every set
@@ -92,8 +100,9 @@ class TrainingData {
 
   // Images per epoch (the sum of the sets' sizes).
   int64_t epoch_size() const;
+  // Steps per epoch: the epoch in batches of every rank's images together.
   int64_t steps_per_epoch() const;
-  // Which images the generator update of `step` trains on (no file is read).
+  // Which images this rank's generator update of `step` trains on (no file is read).
   std::vector<ImageChoice> choices(int64_t step) const;
   // The batch the generator update of `step` trains on, and, for K > 1, the
   // extra batches of its discriminator updates (k = 1..K-1): random draws.
@@ -113,9 +122,13 @@ class TrainingData {
   cv::Mat prepare(const std::string &path, Domain domain, double scale, cv::Rect crop, bool flip) const;
   cv::Rect random_crop(cv::Size size, uint64_t &state) const;
   cv::Size working_size(cv::Size native, double scale) const;
+  int64_t step_images() const { return int64_t(options_.batch_size) * shard_.world; }
+  // This rank's share of `choices`, each item cropped and flipped as it would
+  // be in one batch of them all.
   Batch make(const std::vector<ImageChoice> &choices, uint64_t seed_base) const;
 
   TrainOptions options_;
+  Shard shard_;
   std::vector<TrainingSet> sets_;
   std::vector<int64_t> starts_;  // each set's first position in the concatenation
   bool concatenated_ = true;

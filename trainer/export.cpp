@@ -37,6 +37,7 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
       {"paired_ssim_weight", decimal(o.paired_ssim_weight)},
       {"paired_gradient_weight", decimal(o.paired_gradient_weight)},
       {"paired_edge_energy_weight", decimal(o.paired_edge_energy_weight)},
+      {"paired_edge_energy_window", std::to_string(o.paired_edge_energy_window)},
       {"temporal_weight", decimal(o.temporal_weight)},
       {"d_steps", std::to_string(o.d_steps)},
       {"discriminator_norm", o.discriminator_norm},
@@ -52,6 +53,7 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
     metadata["training_infrared_dir"] = recorded ? facts.sets[0].spec.infrared_dir : o.infrared_dir;
   }
   if (!facts.sets.empty()) metadata["training_sets"] = nlohmann::json(facts.sets).dump();
+  if (facts.world_size > 1) metadata["world_size"] = std::to_string(facts.world_size);  // batch_size is per rank
   return metadata;
 }
 

@@ -18,6 +18,7 @@ struct RunFacts {
   int64_t steps = 0;
   int64_t steps_per_epoch = 1;
   std::vector<SetRecord> sets;  // empty for runs from before several sets
+  int world_size = 1;             // data-parallel ranks
 };
 
 // Metadata describing how a generator was trained (string values, as

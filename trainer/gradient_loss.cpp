@@ -1,5 +1,6 @@
 #include "trainer/gradient_loss.h"
 
+#include <ATen/ops/avg_pool2d.h>
 #include <ATen/ops/cat.h>
 #include <ATen/ops/conv2d.h>
 #include <ATen/ops/l1_loss.h>
@@ -29,14 +30,20 @@ torch::Tensor gradient_l1(const torch::Tensor &a, const torch::Tensor &b) {
   return at::l1_loss(sobel((a + 1) / 2), sobel((b + 1) / 2));
 }
 
-torch::Tensor edge_energy_l1(const torch::Tensor &a, const torch::Tensor &b) {
+torch::Tensor edge_energy_l1(const torch::Tensor &a, const torch::Tensor &b, int64_t window) {
   TORCH_CHECK(a.sizes() == b.sizes(), "edge_energy_l1: two batches of one shape are needed");
-  auto energy = [](const torch::Tensor &images) {
+  TORCH_CHECK(window >= 0, "edge_energy_l1: the window is a size in pixels, or 0 for the whole image");
+  auto energy = [window](const torch::Tensor &images) {
     const auto responses = sobel((images + 1) / 2);
     const int64_t channels = images.size(1);
     auto squared = responses.narrow(1, 0, channels).square() + responses.narrow(1, channels, channels).square();
     // The epsilon keeps the square root differentiable on flat regions.
-    return (squared + 1e-12).sqrt().mean({1, 2, 3});
+    auto magnitude = (squared + 1e-12).sqrt();
+    if (window == 0) return magnitude.mean({1, 2, 3});
+    // ceil_mode keeps the partial tiles at the right and bottom, each the
+    // mean of the pixels it holds.
+    return at::avg_pool2d(magnitude, {window, window}, {window, window}, {0, 0}, /*ceil_mode=*/true)
+        .mean(1);
   };
   return (energy(a) - energy(b)).abs().mean();
 }

@@ -25,6 +25,11 @@ torch::Tensor gradient_l1(const torch::Tensor &a, const torch::Tensor &b);
 // is the median edge, often none), this only asks for real infrared's amount
 // of edges, wherever the generator finds them likeliest: the sharpness ratio
 // gncyclegan-eval reports, as a loss.
-torch::Tensor edge_energy_l1(const torch::Tensor &a, const torch::Tensor &b);
+//
+// window > 0 compares the energies of window x window tiles instead (the
+// last row and column of tiles may be smaller), averaged over the tiles: the
+// edges must then come in the regions where real infrared has them, and
+// stripes painted over flat sky or road cost what they add. 0 = whole image.
+torch::Tensor edge_energy_l1(const torch::Tensor &a, const torch::Tensor &b, int64_t window = 0);
 
 }  // namespace gncyclegan::train

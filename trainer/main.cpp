@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "trainer/distributed.h"
 #include "trainer/export.h"
 #include "trainer/options.h"
 #include "trainer/training_run.h"
@@ -36,12 +37,16 @@ int main_or_throw(int argc, char **argv) {
   CLI::App app(kDescription, "gncyclegan-train");
   TrainOptions options;
   add_train_options(app, options);
+  DistributedOptions distributed;
+  add_distributed_options(app, distributed);
   app.footer(
       "Examples:\n"
       "  gncyclegan-train --visible data/train/visible --infrared data/train/infrared --out runs/paper\n"
       "  gncyclegan-train --visible V --infrared I --crop-size 128 --ngf 16 --max-steps 300 --out /tmp/run\n"
       "  gncyclegan-train --dataset data/roadscene/train --dataset data/msrs/train:weight=181:scale=0.7 --scale native \\\n"
       "      --paired-weight 50 --paired-gradient-weight 10 --out runs/two-cameras\n"
+      "  torchrun --nproc_per_node 2 --no_python gncyclegan-train --visible V --infrared I --out runs/two\n"
+      "      (data parallel: 2 ranks, each on half of every step's images)\n"
       "  gncyclegan-train --resume runs/paper\n"
       "  gncyclegan-train export --checkpoint runs/paper --out model.safetensors");
 
@@ -82,13 +87,15 @@ int main_or_throw(int argc, char **argv) {
     TrainOptions resumed = options_of_run(options.resume_dir);
     CLI::App again(kDescription, "gncyclegan-train");
     add_train_options(again, resumed);
+    DistributedOptions launch;  // the same values again
+    add_distributed_options(again, launch);
     again.add_subcommand("export");
     again.parse(argc, argv);
     resumed.resume_dir = options.resume_dir;
     resumed.out_dir = options.resume_dir;
     options = resumed;
   }
-  return run_training(options);
+  return run_training(options, distributed);
 }
 
 }  // namespace

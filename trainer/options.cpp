@@ -122,6 +122,12 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
                  "like --paired-weight; 0 = off")
       ->check(CLI::NonNegativeNumber)
       ->group(data);
+  app.add_option("--paired-edge-energy-window", o.paired_edge_energy_window,
+                 "Compare the edge energy of --paired-edge-energy-weight tile by tile, over PX x PX tiles, so "
+                 "edges come where real infrared has them rather than as stripes on flat regions; 0 = over the "
+                 "whole image")
+      ->check(CLI::NonNegativeNumber)
+      ->group(data);
   app.add_option("--temporal-weight", o.temporal_weight,
                  "Weight of an equivariance loss for video without shimmer: |G_A(W(visible)) - W(G_A(visible))| "
                  "for a random small camera motion W per step (shift up to 2 px, zoom up to 2 %, roll up to 1 "
@@ -185,10 +191,11 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
       ->check(CLI::Range(0, 1024))
       ->group(run);
   app.add_option("--precision", o.precision,
-                 "Arithmetic of the training step: fp32, or bf16 (autocast: convolutions in bfloat16, "
+                 "Arithmetic of the training step: fp32, bf16 (autocast: convolutions in bfloat16, "
                  "normalisations, reductions, the weights and the optimizer in fp32; on CPUs with native bf16, "
-                 "AVX512-BF16 or AMX, about 1.3x faster there; on CUDA GPUs of compute capability 8.0 and up)")
-      ->check(CLI::IsMember({"fp32", "bf16"}))
+                 "AVX512-BF16 or AMX, about 1.3x faster there; on CUDA GPUs of compute capability 8.0 and up), or "
+                 "fp16 (the same in float16 with dynamic loss scaling; CUDA only)")
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}))
       ->group(run);
   app.add_option("--seed", o.seed, "Seed of every random choice (weights, crops, flips, pairing, pools)")->group(run);
   app.add_option("--out", o.out_dir, "Run directory: config, losses, curves, samples, checkpoints, weights")->group(run);
@@ -261,7 +268,7 @@ std::string to_string(Scale scale) { return name_of(kScales, scale); }
 NLOHMANN_JSON_SERIALIZE_ENUM(GanLoss, {{GanLoss::vanilla, "vanilla"}, {GanLoss::lsgan, "lsgan"}, {GanLoss::hinge, "hinge"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(Scale, {{Scale::resize, "resize"}, {Scale::native, "native"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, datasets, datasets_file, load_size, crop_size, flip, scale, workers,
-                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, temporal_weight, generator, ngf, ndf, gradient_normalization, discriminator_norm,
+                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, temporal_weight, generator, ngf, ndf, gradient_normalization, discriminator_norm,
                                    gan_loss, lambda_cycle, lambda_identity, d_steps, lr, beta1, beta2, epochs,
                                    epochs_decay, batch_size, pool_size, max_steps, device, threads, precision, seed, out_dir,
                                    resume_dir, init_generator, export_path, save_every, log_every, samples)

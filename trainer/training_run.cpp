@@ -64,8 +64,12 @@ class StopSignals {
   struct sigaction previous_int_ {}, previous_term_ {};
 };
 
+std::vector<double> values_of(const StepLosses &l) {
+  return {l.D_A, l.D_B, l.G_A, l.G_B, l.cycle_A, l.cycle_B, l.idt_A, l.idt_B, l.paired, l.temporal};
+}
+
 bool finite(const StepLosses &l) {
-  for (double value : {l.D_A, l.D_B, l.G_A, l.G_B, l.cycle_A, l.cycle_B, l.idt_A, l.idt_B, l.paired, l.temporal})
+  for (double value : values_of(l))
     if (!std::isfinite(value)) return false;
   return true;
 }
@@ -97,18 +101,45 @@ void start_from(Generator &generator, const std::string &path) {
   load_module_tensors(generator, module_tensors(*loaded.generator), "--init-generator " + path);
 }
 
+StepLosses losses_of(const std::vector<double> &v) {
+  return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
+}
+
+// The other ranks' image pools, for rank 0's checkpoint: every rank's pools
+// fill alike (one batch size), so each travels as one tensor.
+std::vector<RankPools> gather_pools(DataParallel *parallel, CycleGan &model) {
+  if (parallel == nullptr) return {};
+  std::vector<RankPools> others(parallel->world_size() - 1);
+  auto gather = [&](const ImagePool &pool, std::vector<torch::Tensor> RankPools::*member) {
+    if (pool.images().empty()) return;
+    const auto all = parallel->all_gather(torch::stack(pool.images()));
+    for (size_t r = 1; r < all.size(); ++r) others[r - 1].*member = all[r].unbind(0);
+  };
+  gather(model.pool_A(), &RankPools::pool_A);
+  gather(model.pool_B(), &RankPools::pool_B);
+  return others;
+}
+
 }  // namespace
 
-int run_training(const TrainOptions &options) {
+int run_training(const TrainOptions &options, const DistributedOptions &distributed) {
   validate(options);
+  validate(distributed);
   set_cpu_threads(options.threads);
-  const c10::Device device = resolve_device(options.device);
+  const c10::Device device = rank_device(options.device, distributed);
   // The loader threads are the parallelism of image work; OpenCV's own pool
   // would only compete with them and with LibTorch.
   cv::setNumThreads(0);
-  TrainingData data(options);
-  for (const auto &warning : data.warnings()) std::fprintf(stderr, "warning: %s\n", warning.c_str());
-  prepare_out_dir(options);
+  std::unique_ptr<DataParallel> parallel;
+  if (distributed.enabled()) parallel = std::make_unique<DataParallel>(distributed, device);
+  // Rank 0 writes the run (logs, pictures, checkpoints, weights); the other ranks only train.
+  const bool writer = parallel == nullptr || parallel->is_main();
+  const int rank = parallel ? parallel->rank() : 0;
+  TrainingData data(options, parallel ? Shard{parallel->rank(), parallel->world_size()} : Shard{});
+  if (writer) {
+    for (const auto &warning : data.warnings()) std::fprintf(stderr, "warning: %s\n", warning.c_str());
+    prepare_out_dir(options);
+  }
   const fs::path out = options.out_dir;
 
   const int64_t steps_per_epoch = data.steps_per_epoch();
@@ -120,13 +151,16 @@ int run_training(const TrainOptions &options) {
   CycleGan model(options, device);
   TrainingPosition position;
   if (!options.resume_dir.empty()) {
+    // Every rank reads the checkpoint: the optimizer states, and its own pools.
     const std::string checkpoint = latest_checkpoint(options.resume_dir);
-    position = load_checkpoint(checkpoint, model);
-    std::fprintf(stderr, "resuming %s at step %lld\n", checkpoint.c_str(), static_cast<long long>(position.step));
-  } else if (!options.init_generator.empty()) {
-    start_from(model.G_A(), options.init_generator);
+    position = load_checkpoint(checkpoint, model, rank);
+    if (writer)
+      std::fprintf(stderr, "resuming %s at step %lld\n", checkpoint.c_str(), static_cast<long long>(position.step));
+  } else if (!options.init_generator.empty() && writer) {
+    start_from(model.G_A(), options.init_generator);  // the other ranks receive it from rank 0
     std::fprintf(stderr, "G_A starts from %s\n", options.init_generator.c_str());
   }
+  if (parallel) model.use_data_parallel(*parallel);
 
   nlohmann::json config{
       {"options", to_json(options)},
@@ -141,28 +175,41 @@ int run_training(const TrainOptions &options) {
         {"paired", data.paired()},
         {"steps_per_epoch", steps_per_epoch},
         {"total_steps", end_step}}}};
-  write_file_atomically((out / "config.json").string(), config.dump(2) + "\n");
-
-  LossLog log((out / "losses.csv").string(), position.step);
-  const Batch fixed = data.fixed_batch(options.samples);
-  RunFacts facts{data.visible_images(), data.infrared_images(), position.step, steps_per_epoch, data.records()};
-
-  std::fprintf(stderr, "training %s (GN %s) on %s: %lld visible, %lld infrared images, %lld steps/epoch, steps %lld..%lld\n",
-               options.generator.c_str(), options.gradient_normalization ? "on" : "off",
-               describe_device(device).c_str(), static_cast<long long>(data.visible_images()),
-               static_cast<long long>(data.infrared_images()), static_cast<long long>(steps_per_epoch),
-               static_cast<long long>(position.step), static_cast<long long>(end_step));
-  if (data.sets().size() > 1) {
-    double total = 0;
-    for (const auto &set : data.sets()) total += set.spec.weight;
-    for (const auto &set : data.sets())
-      std::fprintf(stderr, "  set %s: %zu visible, %zu infrared images, %.1f%% of the draws, scale %g\n",
-                   set.spec.name.c_str(), set.visible.paths.size(), set.infrared.paths.size(),
-                   100 * set.spec.weight / total, set.spec.scale);
+  if (parallel)
+    config["distributed"] = {{"world_size", parallel->world_size()},
+                             {"backend", parallel->backend()},
+                             {"images_per_step", parallel->world_size() * options.batch_size}};
+  std::optional<LossLog> log;
+  std::optional<Progress> progress;
+  Batch fixed;
+  if (writer) {
+    write_file_atomically((out / "config.json").string(), config.dump(2) + "\n");
+    log.emplace((out / "losses.csv").string(), position.step);
+    fixed = data.fixed_batch(options.samples);
+    std::fprintf(stderr,
+                 "training %s (GN %s) on %s: %lld visible, %lld infrared images, %lld steps/epoch, steps %lld..%lld\n",
+                 options.generator.c_str(), options.gradient_normalization ? "on" : "off",
+                 describe_device(device).c_str(), static_cast<long long>(data.visible_images()),
+                 static_cast<long long>(data.infrared_images()), static_cast<long long>(steps_per_epoch),
+                 static_cast<long long>(position.step), static_cast<long long>(end_step));
+    if (parallel)
+      std::fprintf(stderr, "data parallel: %d ranks (%s), %d images per step, %d on each rank\n",
+                   parallel->world_size(), parallel->backend().c_str(), parallel->world_size() * options.batch_size,
+                   options.batch_size);
+    if (data.sets().size() > 1) {
+      double total = 0;
+      for (const auto &set : data.sets()) total += set.spec.weight;
+      for (const auto &set : data.sets())
+        std::fprintf(stderr, "  set %s: %zu visible, %zu infrared images, %.1f%% of the draws, scale %g\n",
+                     set.spec.name.c_str(), set.visible.paths.size(), set.infrared.paths.size(),
+                     100 * set.spec.weight / total, set.spec.scale);
+    }
+    progress.emplace(position.step, end_step, options.log_every);
   }
+  RunFacts facts{data.visible_images(), data.infrared_images(), position.step, steps_per_epoch, data.records(),
+                 parallel ? parallel->world_size() : 1};
 
   StopSignals signals;
-  Progress progress(position.step, end_step, options.log_every);
   Prefetcher prefetcher(data, position.step, end_step, options.d_steps, options.workers);
   const auto started = std::chrono::steady_clock::now();
   const double seconds_before = position.seconds;
@@ -170,42 +217,71 @@ int run_training(const TrainOptions &options) {
     return seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
   auto epoch_pictures = [&](int64_t epoch) {
-    draw_loss_curves(log.rows(), (out / "loss_curves.png").string());
+    if (!writer) return;
+    draw_loss_curves(log->rows(), (out / "loss_curves.png").string());
     char name[32];
     std::snprintf(name, sizeof name, "epoch_%03lld.png", static_cast<long long>(epoch + 1));
     write_sample_grid(fixed, model.translate(fixed), (out / "samples" / name).string());
   };
+  // Every rank takes part (the pools are gathered); rank 0 writes it.
+  auto checkpoint = [&](int64_t step) {
+    auto others = gather_pools(parallel.get(), model);
+    return writer ? save_checkpoint(options.out_dir, model, {step, seconds_now()}, 2, others) : std::string();
+  };
 
   StepLosses losses;
   int64_t step = position.step;
-  while (step < end_step && stop_signal == 0) {
-    const int64_t epoch = step / steps_per_epoch;
-    const double lr = learning_rate(options, epoch);
-    model.set_learning_rate(lr);
-    losses = model.step(prefetcher.next(), step);
-    if (!finite(losses)) {
-      progress.interrupt();
-      throw std::runtime_error("the losses stopped being finite at step " + std::to_string(step + 1) +
-                               "; the last checkpoint is intact (try a lower --lr)");
+  bool stopping = stop_signal != 0;
+  try {
+    while (step < end_step && !stopping) {
+      const int64_t epoch = step / steps_per_epoch;
+      const double lr = learning_rate(options, epoch);
+      model.set_learning_rate(lr);
+      losses = model.step(prefetcher.next(), step);
+      stopping = stop_signal != 0;
+      if (parallel) {
+        // The ranks' mean losses, and whether any rank was asked to stop: all stop after the same step.
+        auto values = values_of(losses);
+        values.push_back(stopping ? 1.0 : 0.0);
+        values = parallel->average(values);
+        losses = losses_of(values);
+        stopping = values.back() > 0;
+      }
+      if (!finite(losses)) {
+        if (progress) progress->interrupt();
+        throw std::runtime_error("the losses stopped being finite at step " + std::to_string(step + 1) +
+                                 "; the last checkpoint is intact (try a lower --lr)");
+      }
+      ++step;
+      if (writer) {
+        log->append({step, epoch, lr, losses, seconds_now()});
+        progress->update(step, epoch, losses);
+      }
+      if (step % steps_per_epoch == 0) {
+        epoch_pictures(epoch);
+        if ((step / steps_per_epoch) % options.save_every == 0) checkpoint(step);
+      }
     }
-    ++step;
-    log.append({step, epoch, lr, losses, seconds_now()});
-    progress.update(step, epoch, losses);
-    if (step % steps_per_epoch == 0) {
-      epoch_pictures(epoch);
-      if ((step / steps_per_epoch) % options.save_every == 0)
-        save_checkpoint(options.out_dir, model, {step, seconds_now()});
-    }
+  } catch (const ProcessGroupError &error) {
+    if (progress) progress->interrupt();
+    const bool saved = fs::exists(out / "checkpoints" / "latest");
+    throw ProcessGroupError(std::string(error.what()) +
+                            (saved ? "\nthe run's last checkpoint is intact: once every rank can run, continue with "
+                                     "--resume " + options.out_dir
+                                   : "\nno checkpoint had been written yet"));
   }
-  progress.interrupt();
+  if (progress) progress->interrupt();
 
-  const std::string checkpoint = save_checkpoint(options.out_dir, model, {step, seconds_now()});
+  const std::string saved = checkpoint(step);
   if (step % steps_per_epoch != 0) epoch_pictures(step / steps_per_epoch);
-  if (stop_signal != 0) {
-    std::fprintf(stderr, "stopped by signal %d after step %lld; checkpoint %s\ncontinue with: --resume %s\n",
-                 stop_signal.load(), static_cast<long long>(step), checkpoint.c_str(), options.out_dir.c_str());
+  if (stopping) {
+    if (writer)
+      std::fprintf(stderr, "stopped by %s after step %lld; checkpoint %s\ncontinue with: --resume %s\n",
+                   stop_signal != 0 ? ("signal " + std::to_string(stop_signal.load())).c_str() : "another rank's signal",
+                   static_cast<long long>(step), saved.c_str(), options.out_dir.c_str());
     return kInterrupted;
   }
+  if (!writer) return kDone;
 
   facts.steps = step;
   const Metadata metadata = provenance(options, facts);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <filesystem>
 #include <set>
 
@@ -12,6 +13,7 @@
 #include "tests/trainer/synthetic_data.h"
 #include "trainer/dataset.h"
 #include "trainer/gan_loss.h"
+#include "trainer/grad_scaler.h"
 #include "trainer/image_pool.h"
 #include "trainer/schedule.h"
 
@@ -42,6 +44,35 @@ TEST(GanLoss, LsganAndHingeAreZeroWhenTheDiscriminatorIsRightByAMargin) {
   EXPECT_NEAR(discriminator_loss(GanLoss::lsgan, torch::zeros_like(ones), ones).item<double>(), 1.0, 1e-6);
   EXPECT_NEAR(discriminator_loss(GanLoss::hinge, ones, -ones).item<double>(), 0.0, 1e-9);
   EXPECT_NEAR(generator_loss(GanLoss::hinge, ones * 0.25).item<double>(), -0.25, 1e-6);
+}
+
+// fp16's loss scaling, with plain SGD (lr 1) so each step is the gradient itself.
+TEST(GradScaler, ScalesUnscalesSkipsOverflowsAndGrows) {
+  auto weight = torch::full({2}, 1.0).requires_grad_(true);
+  torch::optim::SGD sgd({weight}, torch::optim::SGDOptions(1.0));
+  GradScaler scaler(true, {8.0, 0}, /*interval=*/2);
+  // d(3 w0 + 5 w1)/dw = (3, 5); scaled by 8 before backward, divided after.
+  auto loss = (weight * torch::tensor({3.0, 5.0})).sum();
+  EXPECT_DOUBLE_EQ(scaler.scale(loss).item<double>(), 64.0);
+  scaler.scale(loss).backward();
+  EXPECT_TRUE(scaler.step(sgd, {weight}));
+  EXPECT_TRUE(torch::allclose(weight, torch::tensor({-2.0, -4.0})));
+  scaler.update();
+  EXPECT_EQ(scaler.state().scale, 8.0) << "one clean iteration of the two that double it";
+
+  sgd.zero_grad();
+  (weight * torch::tensor({std::numeric_limits<double>::infinity(), 1.0})).sum().backward();
+  EXPECT_FALSE(scaler.step(sgd, {weight})) << "a non-finite gradient skips the step";
+  EXPECT_TRUE(torch::allclose(weight, torch::tensor({-2.0, -4.0})));
+  scaler.update();
+  EXPECT_EQ(scaler.state().scale, 4.0);
+  EXPECT_EQ(scaler.state().clean_steps, 0);
+
+  for (int i = 0; i < 2; ++i) scaler.update();
+  EXPECT_EQ(scaler.state().scale, 8.0) << "two clean iterations double it";
+
+  GradScaler off(false);
+  EXPECT_DOUBLE_EQ(off.scale(loss).item<double>(), loss.item<double>());
 }
 
 TEST(ImagePool, FillsThenMixesOldAndNew) {

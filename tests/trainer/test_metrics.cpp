@@ -180,6 +180,29 @@ TEST(EdgeEnergyLoss, CountsTheAmountOfEdgesNotWhereTheyAre) {
   EXPECT_NEAR(edge_energy_l1(torch::cat({step, flat}), torch::cat({flat, flat})).item<double>(), 2.0 / 3, 1e-5);
 }
 
+TEST(EdgeEnergyLoss, TilesAskForTheEdgesWhereTheyAre) {
+  // A one-pixel bright line (1 on 0..1, the rest 0) in a 4 x 8 image: in every
+  // row gx = 4 · (I[j+1] - I[j-1]) is +4 left of the line and -4 right of it,
+  // gy = 0 (replicated borders, constant columns). The line in column 1 puts
+  // both in the left 4 x 4 tile: energies 8/16 = 2 and 0 per tile; in column 5,
+  // 0 and 2. Over the whole image both have energy 1: no loss.
+  auto line_at = [](int64_t column) {
+    return ((torch::arange(8, torch::kFloat64) == column).to(torch::kFloat64) * 2 - 1).expand({1, 1, 4, 8}).contiguous();
+  };
+  const auto left = line_at(1), right = line_at(5);
+  EXPECT_NEAR(edge_energy_l1(left, right).item<double>(), 0.0, 1e-6);
+  EXPECT_NEAR(edge_energy_l1(left, right, 4).item<double>(), 2.0, 1e-5);
+  EXPECT_NEAR(edge_energy_l1(left, left, 4).item<double>(), 0.0, 1e-6);
+  // 3 x 3 tiles: columns 0-2, 3-5 and the partial 6-7, rows 0-2 and the
+  // partial 3; a tile's energy is the mean of the pixels it holds. The line at
+  // 1 gives 8/3, 0, 0 in every row of tiles; a line at the border column 7
+  // has |gx| = 4 in columns 6 and 7 (replicated): 0, 0, 8/2. A dropped or
+  // zero-padded partial tile would give 4/3 or 16/9.
+  const auto border = line_at(7);
+  EXPECT_NEAR(edge_energy_l1(left, border).item<double>(), 0.0, 1e-6);
+  EXPECT_NEAR(edge_energy_l1(left, border, 3).item<double>(), (8.0 / 3 + 0 + 4) / 3, 1e-5);
+}
+
 TEST(EdgeEnergyLoss, AGradientStepSharpensABlurredGuess) {
   const cv::Mat x = image([](int i, int j) { return int(std::floor(128 + 100 * std::sin(i / 2.0) * std::cos(j / 3.0))); });
   auto target = as_model_tensor(x);

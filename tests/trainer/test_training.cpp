@@ -177,6 +177,7 @@ TEST_F(Training, Bf16StepsFollowFp32WithinRoundingAndAreRecorded) {
   o.paired_ssim_weight = 5;
   o.paired_gradient_weight = 5;
   o.paired_edge_energy_weight = 5;
+  o.paired_edge_energy_window = 16;
   o.temporal_weight = 5;
   TrainingData data(o);
   TrainOptions reduced = o;
@@ -203,6 +204,43 @@ TEST_F(Training, Bf16StepsFollowFp32WithinRoundingAndAreRecorded) {
   std::ifstream config(reduced.out_dir + "/config.json");
   EXPECT_EQ(nlohmann::json::parse(config)["options"]["precision"], "bf16");
   EXPECT_EQ(load_generator(reduced.out_dir + "/generator.safetensors").metadata.at("precision"), "bf16");
+}
+
+TEST_F(Training, Fp16OnTheCpuIsRefused) {
+  TrainOptions o = small_options();
+  o.precision = "fp16";
+  try {
+    CycleGan(o, c10::Device(c10::kCPU));
+    FAIL() << "fp16 on the CPU must be refused";
+  } catch (const std::invalid_argument &error) {
+    EXPECT_NE(std::string(error.what()).find("needs a CUDA GPU"), std::string::npos) << error.what();
+  }
+}
+
+// fp16 autocast with loss scaling on a GPU: the first step's losses are fp32's
+// within fp16's rounding (11 significant bits), GN's double backward
+// included, and a short run stays finite with a positive scale.
+TEST_F(Training, Fp16StepsOnAGpuFollowFp32) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no GPU visible: fp16 training not run";
+  TrainOptions o = paired_options("resnet_2blocks_cbam");
+  o.paired_weight = 10;
+  o.paired_ssim_weight = 5;
+  TrainingData data(o);
+  TrainOptions reduced = o;
+  reduced.precision = "fp16";
+  const c10::Device gpu(c10::kCUDA, 0);
+  const StepLosses full = CycleGan(o, gpu).step({data.batch(0), {}}, 0);
+  CycleGan model(reduced, gpu);
+  const StepLosses half = model.step({data.batch(0), {}}, 0);
+  for (auto [name, a, b] : {std::tuple{"G_A", full.G_A, half.G_A}, {"D_A", full.D_A, half.D_A},
+                            {"cycle_A", full.cycle_A, half.cycle_A}, {"paired", full.paired, half.paired}})
+    EXPECT_NEAR(b, a, 0.03 * a) << name;
+  for (int64_t step = 1; step < 20; ++step) {
+    const StepLosses l = model.step({data.batch(step), {}}, step);
+    for (double value : {l.D_A, l.D_B, l.G_A, l.G_B, l.cycle_A, l.cycle_B, l.paired})
+      ASSERT_TRUE(std::isfinite(value)) << "step " << step;
+  }
+  EXPECT_GT(model.scaler().state().scale, 1.0);
 }
 
 TEST_F(Training, Bf16OnACpuWithoutItIsRefused) {
