@@ -154,9 +154,26 @@ DataParallel::DataParallel(const DistributedOptions &options, c10::Device device
                             endpoint(options_) + " within " + std::to_string(options_.timeout_seconds) +
                             " s (is rank 0 running, and MASTER_ADDR right?): " + first_line(error.what()));
   }
-  // Who is who, so that a rank that loses a peer can name it.
+  // Who is who, so that a rank that loses a peer can name it; read back at
+  // once, which also proves the store answers (another release's torchrun
+  // serves a store this LibTorch may not speak to).
   const std::string me = host_name() + " " + std::to_string(getpid());
-  group_->store->set("member/" + std::to_string(options_.rank), std::vector<uint8_t>(me.begin(), me.end()));
+  const std::string key = "member/" + std::to_string(options_.rank);
+  try {
+    group_->store->set(key, std::vector<uint8_t>(me.begin(), me.end()));
+    group_->store->setTimeout(std::chrono::seconds(10));
+    group_->store->get(key);
+    group_->store->setTimeout(timeout);
+  } catch (const std::exception &error) {
+    throw ProcessGroupError(
+        "rank " + std::to_string(options_.rank) + ": the rendezvous store at " + endpoint(options_) +
+        " does not answer" +
+        (options_.agent_store ? " (torchrun serves it here: use the torchrun of the PyTorch release whose LibTorch "
+                                "this trainer was built with, " TORCH_VERSION ", e.g. Debian's /usr/bin/torchrun "
+                                "for a build against Debian's libtorch)"
+                              : "") +
+        ": " + first_line(error.what()));
+  }
 
   try {
     if (backend_ == "gloo") {
