@@ -1,6 +1,8 @@
 #include "engine/inference_engine.h"
 
+#include <map>
 #include <optional>
+#include <vector>
 
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
@@ -25,10 +27,18 @@ namespace gncycleganir {
 struct InferenceEngine::CudaState {
   explicit CudaState(c10::cuda::CUDAStream stream) : stream(stream) {}
   c10::cuda::CUDAStream stream;
-  // The generator recorded at one input size: replaying it launches all its
-  // kernels at once, where a small model's frame time is mostly launches.
-  std::unique_ptr<at::cuda::CUDAGraph> graph;
-  torch::Tensor graph_input, graph_output;  // the memory the graph reads and writes
+  // The generator recorded per input shape (batch size and inference size):
+  // replaying one launches all its kernels at once, where a small model's
+  // frame time is mostly launches.
+  struct Recorded {
+    std::unique_ptr<at::cuda::CUDAGraph> graph;
+    torch::Tensor input, output;  // the memory the graph reads and writes
+  };
+  std::map<std::vector<int64_t>, Recorded> graphs;
+  std::map<std::vector<int64_t>, int> runs;  // op-by-op runs of shapes without a graph
+  // Each graph holds its own activations: a few shapes (a shared engine's
+  // batch sizes, a couple of inference sizes), not one per passing size.
+  static constexpr size_t kMostGraphs = 8;
 };
 #else
 struct InferenceEngine::CudaState {};
@@ -155,7 +165,7 @@ std::chrono::nanoseconds InferenceEngine::warm_up(int width, int height, int inf
 
 bool InferenceEngine::replays_cuda_graph() const {
 #ifdef GNCYCLEGAN_WITH_CUDA
-  return cuda_ && cuda_->graph;
+  return cuda_ && !cuda_->graphs.empty();
 #else
   return false;
 #endif
@@ -164,7 +174,9 @@ bool InferenceEngine::replays_cuda_graph() const {
 void InferenceEngine::record_cuda_graph(const torch::Tensor &example) {
 #ifdef GNCYCLEGAN_WITH_CUDA
   torch::NoGradGuard no_grad;
-  cuda_->graph.reset();
+  const auto shape = example.sizes().vec();
+  if (cuda_->graphs.count(shape) == 0 && cuda_->graphs.size() >= CudaState::kMostGraphs) return;
+  cuda_->graphs.erase(shape);
   cuda_graph_error_.clear();
   auto graph = std::make_unique<at::cuda::CUDAGraph>();
   auto input = example.clone();
@@ -186,9 +198,7 @@ void InferenceEngine::record_cuda_graph(const torch::Tensor &example) {
     cuda_graph_error_ = error.what_without_backtrace();
     return;
   }
-  cuda_->graph = std::move(graph);
-  cuda_->graph_input = input;
-  cuda_->graph_output = output;
+  cuda_->graphs[shape] = {std::move(graph), input, output};
 #else
   (void)example;
 #endif
@@ -196,11 +206,19 @@ void InferenceEngine::record_cuda_graph(const torch::Tensor &example) {
 
 torch::Tensor InferenceEngine::generate(const torch::Tensor &input) {
 #ifdef GNCYCLEGAN_WITH_CUDA
-  if (cuda_ && cuda_->graph && input.sizes() == cuda_->graph_input.sizes() &&
-      input.dtype() == cuda_->graph_input.dtype()) {
-    cuda_->graph_input.copy_(input);
-    cuda_->graph->replay();
-    return cuda_->graph_output.clone();  // the next replay overwrites graph_output
+  if (cuda_ && settings_.cuda_graph) {
+    const auto shape = input.sizes().vec();
+    const auto recorded = cuda_->graphs.find(shape);
+    if (recorded != cuda_->graphs.end() && input.dtype() == recorded->second.input.dtype()) {
+      recorded->second.input.copy_(input);
+      recorded->second.graph->replay();
+      return recorded->second.output.clone();  // the next replay overwrites it
+    }
+    // A new shape (a partial batch, another inference size) is recorded
+    // lazily, after its first op-by-op run has chosen cuDNN's kernels.
+    auto output = gncyclegan::forward_any_size(*generator_, input);
+    if (++cuda_->runs[shape] == 2) record_cuda_graph(input);
+    return output;
   }
 #endif
   if (openvino_)

@@ -64,7 +64,8 @@ class InferenceEngine {
   // Runs the network on `batch` frames of this size, so the first real frame
   // pays no allocation or kernel-selection cost; on CUDA also records the
   // generator at this shape as a CUDA graph, which later frames of that shape
-  // replay. Returns the time of its last, warm run: a first estimate of the
+  // replay. (Other shapes, such as a shared engine's partial batches, are
+  // recorded on their second frame; eight shapes at most.) Returns the time of its last, warm run: a first estimate of the
   // time per call.
   std::chrono::nanoseconds warm_up(int width, int height);
   std::chrono::nanoseconds warm_up(int width, int height, int inference_width, int inference_height, int batch = 1);
@@ -76,7 +77,7 @@ class InferenceEngine {
   torch::Tensor translate(const torch::Tensor &rgb, int inference_width, int inference_height);
 
   // Whether a CUDA graph of the generator is recorded (see warm_up), and if
-  // recording it failed, why (frames then run the generator op by op).
+  // recording the last one failed, why (frames then run the generator op by op).
   bool replays_cuda_graph() const;
   const std::string &cuda_graph_error() const { return cuda_graph_error_; }
 
@@ -96,7 +97,7 @@ class InferenceEngine {
   // The generator's input for a frame: luma for gray-input models, resized to
   // the inference size, in the engine's precision.
   torch::Tensor generator_input(const torch::Tensor &rgb, int inference_width, int inference_height) const;
-  // The generator's forward, through the CUDA graph when one matches the input.
+  // The generator's forward, through the CUDA graph recorded for the input's shape, if any.
   torch::Tensor generate(const torch::Tensor &input);
   void record_cuda_graph(const torch::Tensor &example);
   std::string cuda_graph_error_;

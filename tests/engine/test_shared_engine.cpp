@@ -12,6 +12,7 @@
 
 #include "engine/openvino_backend.h"
 #include "engine/shared_engine.h"
+#include "model/device.h"
 #include "model/weights.h"
 #include "tests/support/test_support.h"
 
@@ -129,6 +130,28 @@ TEST_F(SharedEngineTest, BatchedFramesEqualFramesRunAloneWithOpenVino) {
   if (!openvino_compiled_in()) GTEST_SKIP() << "this build has no OpenVINO backend";
   settings_.backend = Backend::openvino;
   expect_batched_equals_alone(settings_);
+}
+
+// On CUDA a graph per input shape: the warm-ups record the single frame's and
+// the full batch's, a partial batch (three of four) is recorded on its second
+// run; every frame gives the op-by-op result.
+TEST_F(SharedEngineTest, OnAGpuEachBatchSizeReplaysItsOwnCudaGraph) {
+  if (gncyclegan::cuda_device_count() == 0) GTEST_SKIP() << "no GPU visible: CUDA graphs not run";
+  settings_.device = "cuda";
+  auto plain = settings_;
+  plain.cuda_graph = false;
+  InferenceEngine graphs(settings_), reference(plain);
+  auto scope = graphs.use_stream();
+  graphs.warm_up(52, 36, 0, 0, 1);
+  graphs.warm_up(52, 36, 0, 0, 4);
+  for (int batch : {1, 4, 3, 3, 3}) {
+    std::vector<torch::Tensor> frames;
+    for (int i = 0; i < batch; ++i) frames.push_back(frame(10 * batch + i).to(torch::kCUDA));
+    const auto input = torch::cat(frames);
+    const auto expected = reference.translate(input, 0, 0), got = graphs.translate(input, 0, 0);
+    EXPECT_LT((got - expected).abs().max().item<float>(), 1e-4) << "batch of " << batch;
+  }
+  EXPECT_TRUE(graphs.replays_cuda_graph()) << graphs.cuda_graph_error();
 }
 
 // Three of four streams have stopped: the one left is not held for them
