@@ -31,8 +31,8 @@ common=(--dataset "$data" --scale native --crop-size 256 --generator resnet_6blo
 
 # Median seconds per step after the warm-up, from the run's losses.csv (seconds is its last column).
 seconds_per_step() {
-  awk -F, 'NR > 1 { t[NR - 1] = $NF } END { n = 0; for (i = 5; i <= NR - 1; ++i) d[n++] = t[i] - t[i - 1];
-           asort(d); print (n % 2 ? d[(n + 1) / 2] : (d[n / 2] + d[n / 2 + 1]) / 2) }' "$1/losses.csv"
+  awk -F, 'NR > 1 { t[NR - 1] = $NF } END { for (i = 5; i <= NR - 1; ++i) print t[i] - t[i - 1] }' "$1/losses.csv" |
+    sort -g | awk '{ d[NR] = $1 } END { print (NR % 2 ? d[(NR + 1) / 2] : (d[NR / 2] + d[NR / 2 + 1]) / 2) }'
 }
 
 row() {  # label, ranks, batch per rank, run directory
