@@ -228,6 +228,10 @@ void DataParallel::lost(const char *what, const std::string &reason) {
   // be reported as unreachable.
   std::ostringstream gone;
   const std::string here = host_name();
+  try {
+    group_->store->setTimeout(std::chrono::seconds(5));  // a hung rank 0 serves no answer
+  } catch (const std::exception &) {
+  }
   for (int r = 0; r < options_.world_size; ++r) {
     if (r == options_.rank) continue;
     std::string member;
