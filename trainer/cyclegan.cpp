@@ -72,8 +72,7 @@ CycleGan::CycleGan(const TrainOptions &options, c10::Device device)
   D_A_ = make_discriminator(d_config);
   d_config.in_channels = 3;
   D_B_ = make_discriminator(d_config);
-  for (torch::nn::Module *network : {static_cast<torch::nn::Module *>(G_A_.get()), static_cast<torch::nn::Module *>(G_B_.get()),
-                                     static_cast<torch::nn::Module *>(D_A_.get()), static_cast<torch::nn::Module *>(D_B_.get())}) {
+  for (torch::nn::Module *network : networks()) {
     network->to(device);
     network->train();
   }
@@ -82,12 +81,13 @@ CycleGan::CycleGan(const TrainOptions &options, c10::Device device)
   optimizer_D_ = std::make_unique<torch::optim::Adam>(parameters_of(*D_A_, *D_B_), adam);
 }
 
+std::vector<torch::nn::Module *> CycleGan::networks() { return {G_A_.get(), G_B_.get(), D_A_.get(), D_B_.get()}; }
+
 void CycleGan::use_data_parallel(DataParallel &parallel) {
   parallel_ = &parallel;
   std::vector<torch::Tensor> state;
   buffers_.clear();
-  for (torch::nn::Module *network : {static_cast<torch::nn::Module *>(G_A_.get()), static_cast<torch::nn::Module *>(G_B_.get()),
-                                     static_cast<torch::nn::Module *>(D_A_.get()), static_cast<torch::nn::Module *>(D_B_.get())}) {
+  for (torch::nn::Module *network : networks()) {
     for (const auto &parameter : network->parameters()) state.push_back(parameter);
     for (const auto &buffer : network->buffers()) buffers_.push_back(buffer);
   }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include <torch/optim/adam.h>
 
@@ -65,6 +66,7 @@ class CycleGan {
                              const torch::Tensor &fake_B, uint64_t pool_state, StepLosses &losses);
 
   uint64_t stream_seed() const;  // options_.seed, made distinct per rank
+  std::vector<torch::nn::Module *> networks();  // G_A, G_B, D_A, D_B
 
   TrainOptions options_;
   c10::Device device_;
