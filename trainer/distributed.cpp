@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <utility>
 
 #include <unistd.h>
 
@@ -226,12 +228,12 @@ void DataParallel::lost(const char *what, const std::string &reason) {
   // Peers on this machine that no longer exist are the ones lost; a peer
   // elsewhere (or all of them, when rank 0's store went with rank 0) can only
   // be reported as unreachable.
-  std::ostringstream gone;
   const std::string here = host_name();
   try {
     group_->store->setTimeout(std::chrono::seconds(5));  // a hung rank 0 serves no answer
   } catch (const std::exception &) {
   }
+  std::vector<std::pair<int, pid_t>> neighbours;  // the peers on this machine
   for (int r = 0; r < options_.world_size; ++r) {
     if (r == options_.rank) continue;
     std::string member;
@@ -245,12 +247,19 @@ void DataParallel::lost(const char *what, const std::string &reason) {
     std::string host;
     pid_t pid = 0;
     fields >> host >> pid;
-    if (host == here && pid > 0 && process_ended(pid))
-      gone << (gone.tellp() > 0 ? ", " : "") << "rank " << r << " (pid " << pid << ", which has exited)";
+    if (host == here && pid > 0) neighbours.emplace_back(r, pid);
   }
-  std::string who = gone.str();
-  if (who.empty()) who = options_.rank == 0 ? "a peer rank" : "rank 0 or another peer";
   const bool timed_out = reason.find("imed out") != std::string::npos || reason.find("imeout") != std::string::npos;
+  // A dying process closes its sockets before it has ended: give it a moment.
+  std::string who;
+  for (int attempt = 0; who.empty() && attempt < (timed_out ? 1 : 40); ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (const auto &[r, pid] : neighbours)
+      if (process_ended(pid))
+        who += (who.empty() ? "" : ", ") + ("rank " + std::to_string(r) + " (pid " + std::to_string(pid) +
+                                             ", which has exited)");
+  }
+  if (who.empty()) who = options_.rank == 0 ? "a peer rank" : "rank 0 or another peer";
   throw ProcessGroupError("rank " + std::to_string(options_.rank) + " lost " + who + " during " + what +
                           (timed_out ? " (no answer within --dist-timeout " + std::to_string(options_.timeout_seconds) +
                                            " s: a rank hung or is far slower)"
