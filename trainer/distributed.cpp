@@ -117,7 +117,7 @@ c10::Device rank_device(const std::string &device_option, const DistributedOptio
   if (!o.enabled() || (device_option != "auto" && device_option != "cuda")) return resolve_device(device_option);
   const int gpus = cuda_device_count();
   if (gpus == 0) return resolve_device(device_option);  // auto: the CPU; cuda: why not
-  const int index = o.local_rank >= 0 ? o.local_rank : (gpus > 0 ? o.rank % gpus : o.rank);
+  const int index = o.local_rank >= 0 ? o.local_rank : o.rank % gpus;
   if (index >= gpus)
     throw DeviceError("LOCAL_RANK " + std::to_string(index) + " trains on cuda:" + std::to_string(index) +
                       ", but this machine has " + std::to_string(gpus) +
@@ -267,54 +267,55 @@ void DataParallel::lost(const char *what, const std::string &reason) {
                           ": " + first_line(reason));
 }
 
-void DataParallel::broadcast(const std::vector<torch::Tensor> &tensors) {
-  guarded("the broadcast of rank 0's weights", [&] {
-    for (const auto &tensor : tensors) {
-      std::vector<at::Tensor> buffer{tensor.detach()};
-      c10d::BroadcastOptions options;
-      options.rootRank = 0;
-      group_->collectives->broadcast(buffer, options)->wait();
+void DataParallel::exchange(const char *what, const std::vector<torch::Tensor> &tensors, bool average) {
+  // Flattened buckets of one dtype: a few large messages, all in flight at
+  // once, instead of one round trip per tensor.
+  std::vector<std::vector<torch::Tensor>> buckets;
+  int64_t bytes = kBucketBytes;
+  for (const auto &tensor : tensors) {
+    const int64_t size = tensor.numel() * static_cast<int64_t>(tensor.element_size());
+    if (buckets.empty() || bytes + size > kBucketBytes || buckets.back().front().scalar_type() != tensor.scalar_type()) {
+      buckets.emplace_back();
+      bytes = 0;
+    }
+    buckets.back().push_back(tensor.detach());
+    bytes += size;
+  }
+  guarded(what, [&] {
+    std::vector<std::vector<at::Tensor>> flat(buckets.size());
+    std::vector<c10::intrusive_ptr<c10d::Work>> works;
+    for (size_t b = 0; b < buckets.size(); ++b) {
+      std::vector<torch::Tensor> pieces;
+      for (const auto &tensor : buckets[b]) pieces.push_back(tensor.reshape({-1}));
+      flat[b] = {torch::cat(pieces)};
+      c10d::BroadcastOptions from_rank_0;
+      from_rank_0.rootRank = 0;
+      works.push_back(average ? group_->collectives->allreduce(flat[b])
+                              : group_->collectives->broadcast(flat[b], from_rank_0));
+    }
+    for (size_t b = 0; b < buckets.size(); ++b) {
+      works[b]->wait();
+      if (average) flat[b][0].div_(options_.world_size);
+      int64_t offset = 0;
+      for (auto &tensor : buckets[b]) {
+        tensor.copy_(flat[b][0].narrow(0, offset, tensor.numel()).view_as(tensor));
+        offset += tensor.numel();
+      }
     }
   });
 }
 
+void DataParallel::broadcast(const std::vector<torch::Tensor> &tensors) {
+  exchange("a broadcast from rank 0", tensors, /*average=*/false);
+}
+
 void DataParallel::average_gradients(const std::vector<torch::Tensor> &parameters) {
-  // Buckets of one dtype, flattened: few large messages instead of one per tensor.
   std::vector<torch::Tensor> gradients;
   for (const auto &parameter : parameters) {
     if (!parameter.grad().defined()) parameter.mutable_grad() = torch::zeros_like(parameter);
     gradients.push_back(parameter.grad());
   }
-  std::vector<std::vector<torch::Tensor>> buckets;
-  int64_t bytes = kBucketBytes;
-  for (const auto &gradient : gradients) {
-    const int64_t size = gradient.numel() * static_cast<int64_t>(gradient.element_size());
-    if (buckets.empty() || bytes + size > kBucketBytes || buckets.back().front().scalar_type() != gradient.scalar_type()) {
-      buckets.emplace_back();
-      bytes = 0;
-    }
-    buckets.back().push_back(gradient);
-    bytes += size;
-  }
-  guarded("the gradient all-reduce", [&] {
-    std::vector<std::vector<at::Tensor>> flat(buckets.size());
-    std::vector<c10::intrusive_ptr<c10d::Work>> works;
-    for (size_t b = 0; b < buckets.size(); ++b) {
-      std::vector<torch::Tensor> pieces;
-      for (const auto &gradient : buckets[b]) pieces.push_back(gradient.reshape({-1}));
-      flat[b] = {torch::cat(pieces)};
-      works.push_back(group_->collectives->allreduce(flat[b]));
-    }
-    for (size_t b = 0; b < buckets.size(); ++b) {
-      works[b]->wait();
-      flat[b][0].div_(options_.world_size);
-      int64_t offset = 0;
-      for (auto &gradient : buckets[b]) {
-        gradient.copy_(flat[b][0].narrow(0, offset, gradient.numel()).view_as(gradient));
-        offset += gradient.numel();
-      }
-    }
-  });
+  exchange("the gradient all-reduce", gradients, /*average=*/true);
 }
 
 std::vector<double> DataParallel::average(const std::vector<double> &values) {

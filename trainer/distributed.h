@@ -74,7 +74,8 @@ class DataParallel {
   bool is_main() const { return options_.rank == 0; }
   const std::string &backend() const { return backend_; }
 
-  // Rank 0's values of `tensors`, copied in place on every rank.
+  // Rank 0's values of `tensors`, copied in place on every rank (flattened
+  // as the gradients below).
   void broadcast(const std::vector<torch::Tensor> &tensors);
   // Every parameter's gradient replaced by its mean over the ranks. The
   // gradients travel flattened in buckets of at most 25 MiB, all in flight at
@@ -89,6 +90,8 @@ class DataParallel {
   struct Group;
   template <typename Operation>
   void guarded(const char *what, Operation &&operation);
+  // Rank 0's `tensors` (average false) or their mean over the ranks, in place.
+  void exchange(const char *what, const std::vector<torch::Tensor> &tensors, bool average);
   [[noreturn]] void lost(const char *what, const std::string &reason);
 
   DistributedOptions options_;
