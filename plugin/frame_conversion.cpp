@@ -34,14 +34,28 @@ torch::Tensor pinned_buffer(std::vector<torch::Tensor> &staging, size_t p, int64
   return staging[p].narrow(0, 0, bytes);
 }
 
-// The frame's planes as flat uint8 tensors: views of the mapped memory on the
-// CPU; device copies (through pinned staging buffers) on CUDA.
+// Whether the frame's planes can be used where they are, on `device`.
+bool in_place(const c10::Device &device, FrameMemory memory) {
+  return device.is_cpu() || memory == FrameMemory::device;
+}
+
+// Plane `p` of the frame as a flat uint8 view of the mapped memory, on the
+// device `memory` says it is on.
+torch::Tensor plane_view(const GstVideoFrame *frame, guint p, const c10::Device &device, FrameMemory memory) {
+  const auto where = memory == FrameMemory::device ? device : c10::Device(c10::kCPU);
+  return torch::from_blob(GST_VIDEO_FRAME_PLANE_DATA(frame, p), {plane_bytes(frame, p)},
+                          torch::TensorOptions().dtype(torch::kUInt8).device(where));
+}
+
+// The frame's planes as flat uint8 tensors on `device`: views of the mapped
+// memory where it is already there; otherwise device copies (through pinned
+// staging buffers).
 std::vector<torch::Tensor> planes_on(const GstVideoFrame *frame, const c10::Device &device,
-                                     std::vector<torch::Tensor> &staging) {
+                                     std::vector<torch::Tensor> &staging, FrameMemory memory) {
   std::vector<torch::Tensor> planes;
   for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(frame); ++p) {
-    auto host = torch::from_blob(GST_VIDEO_FRAME_PLANE_DATA(frame, p), {plane_bytes(frame, p)}, torch::kUInt8);
-    if (device.is_cpu()) {
+    auto host = plane_view(frame, p, device, memory);
+    if (in_place(device, memory)) {
       planes.push_back(host);
       continue;
     }
@@ -74,20 +88,20 @@ torch::Tensor upsampled(const torch::Tensor &chroma, const GstVideoFrame *frame,
 }  // namespace
 
 torch::Tensor frame_to_model(const GstVideoFrame *frame, const c10::Device &device,
-                             std::vector<torch::Tensor> &staging) {
+                             std::vector<torch::Tensor> &staging, FrameMemory memory) {
   if (device.is_cpu()) return frame_to_model_cpu(frame);
-  return frame_to_model_by_ops(frame, device, staging);
+  return frame_to_model_by_ops(frame, device, staging, memory);
 }
 
 void model_to_frame(const torch::Tensor &infrared, Palette palette, const torch::Tensor &table,
-                    GstVideoFrame *frame, std::vector<torch::Tensor> &staging) {
+                    GstVideoFrame *frame, std::vector<torch::Tensor> &staging, FrameMemory memory) {
   if (infrared.device().is_cpu()) return model_to_frame_cpu(infrared, palette, table, frame);
-  model_to_frame_by_ops(infrared, palette, table, frame, staging);
+  model_to_frame_by_ops(infrared, palette, table, frame, staging, memory);
 }
 
 torch::Tensor frame_to_model_by_ops(const GstVideoFrame *frame, const c10::Device &device,
-                                    std::vector<torch::Tensor> &staging) {
-  const auto planes = planes_on(frame, device, staging);
+                                    std::vector<torch::Tensor> &staging, FrameMemory memory) {
+  const auto planes = planes_on(frame, device, staging, memory);
   const GstVideoInfo &info = frame->info;
   torch::Tensor rgb;  // 3 x H x W float in [0, 1]
   if (GST_VIDEO_INFO_IS_RGB(&info)) {
@@ -116,25 +130,26 @@ torch::Tensor frame_to_model_by_ops(const GstVideoFrame *frame, const c10::Devic
 }
 
 void model_to_frame_by_ops(const torch::Tensor &infrared, Palette palette, const torch::Tensor &table,
-                           GstVideoFrame *frame, std::vector<torch::Tensor> &staging) {
+                           GstVideoFrame *frame, std::vector<torch::Tensor> &staging, FrameMemory memory) {
   const GstVideoInfo &info = frame->info;
   const c10::Device device = infrared.device();
   const auto values = infrared[0][0];
+  const bool direct = in_place(device, memory);
 
-  // Planes to write: the frame's memory itself on the CPU; device buffers on
-  // CUDA, downloaded at the end.
+  // Planes to write: the frame's memory itself where it is on `device`;
+  // otherwise device buffers, downloaded at the end.
   std::vector<torch::Tensor> planes;
   for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(frame); ++p) {
-    const int64_t bytes = plane_bytes(frame, p);
-    if (device.is_cpu())
-      planes.push_back(torch::from_blob(GST_VIDEO_FRAME_PLANE_DATA(frame, p), {bytes}, torch::kUInt8));
+    if (direct)
+      planes.push_back(plane_view(frame, p, device, memory));
     else
-      planes.push_back(torch::full({bytes}, 255, torch::TensorOptions().dtype(torch::kUInt8).device(device)));
+      planes.push_back(
+          torch::full({plane_bytes(frame, p)}, 255, torch::TensorOptions().dtype(torch::kUInt8).device(device)));
   }
-  // The padding byte of RGBx, xRGB, ... is 255 on every device (the CUDA
+  // The padding byte of RGBx, xRGB, ... is 255 on every device (the staged
   // planes start at 255), like an opaque alpha: the one offset of the four
   // that R, G and B leave free.
-  if (device.is_cpu() && GST_VIDEO_INFO_IS_RGB(&info) && !GST_VIDEO_INFO_HAS_ALPHA(&info) &&
+  if (direct && GST_VIDEO_INFO_IS_RGB(&info) && !GST_VIDEO_INFO_HAS_ALPHA(&info) &&
       GST_VIDEO_FRAME_COMP_PSTRIDE(frame, 0) == 4) {
     const int padding = 0 + 1 + 2 + 3 - GST_VIDEO_FRAME_COMP_POFFSET(frame, GST_VIDEO_COMP_R) -
                         GST_VIDEO_FRAME_COMP_POFFSET(frame, GST_VIDEO_COMP_G) -
@@ -177,7 +192,7 @@ void model_to_frame_by_ops(const torch::Tensor &infrared, Palette palette, const
     }
   }
 
-  if (!device.is_cpu()) {
+  if (!direct) {
     for (guint p = 0; p < planes.size(); ++p) {
       auto pinned = pinned_buffer(staging, p, planes[p].numel());
       pinned.copy_(planes[p]);  // waits for the work on the current stream

@@ -14,24 +14,35 @@
 
 namespace gncycleganir {
 
+// Where a mapped frame's planes are: host memory, or the memory of the device
+// the model runs on (a CUDAMemory buffer of LibTorch's own CUDA context,
+// mapped with GST_MAP_CUDA), which the conversions then read and write in
+// place.
+enum class FrameMemory { host, device };
+
 // The frame as 1 x 3 x H x W float RGB in [-1, 1] on `device`. YUV is
 // converted with the frame's colour matrix and range, chroma upsampled by
-// repetition; gray is replicated. On CUDA the planes are uploaded through
+// repetition; gray is replicated. On CUDA, host planes are uploaded through
 // `staging` (pinned host buffers, kept between calls) without blocking.
 torch::Tensor frame_to_model(const GstVideoFrame *frame, const c10::Device &device,
-                             std::vector<torch::Tensor> &staging);
+                             std::vector<torch::Tensor> &staging, FrameMemory memory = FrameMemory::host);
 
 // Writes `infrared` (1 x 1 x H x W float in [-1, 1], on any device) into
 // `frame`: GRAY8 and GRAY16_LE get the intensity (inverted for black-hot; the
 // colour palettes keep white-hot); colour formats get the palette's colours,
-// alpha opaque. `table` is palette_table(palette) on the tensor's device.
+// alpha opaque. `table` is palette_table(palette) on the tensor's device. A
+// host frame is written before this returns; a device frame is written on
+// the current CUDA stream, which the caller synchronises before the buffer
+// leaves the element.
 void model_to_frame(const torch::Tensor &infrared, Palette palette, const torch::Tensor &table,
-                    GstVideoFrame *frame, std::vector<torch::Tensor> &staging);
+                    GstVideoFrame *frame, std::vector<torch::Tensor> &staging,
+                    FrameMemory memory = FrameMemory::host);
 
 // The same through LibTorch operations, on any device (what CUDA runs).
 torch::Tensor frame_to_model_by_ops(const GstVideoFrame *frame, const c10::Device &device,
-                                    std::vector<torch::Tensor> &staging);
+                                    std::vector<torch::Tensor> &staging, FrameMemory memory = FrameMemory::host);
 void model_to_frame_by_ops(const torch::Tensor &infrared, Palette palette, const torch::Tensor &table,
-                           GstVideoFrame *frame, std::vector<torch::Tensor> &staging);
+                           GstVideoFrame *frame, std::vector<torch::Tensor> &staging,
+                           FrameMemory memory = FrameMemory::host);
 
 }  // namespace gncycleganir

@@ -18,6 +18,11 @@
  * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! gncycleganir ! x264enc ! mp4mux ! filesink location=ir.mp4
  * ]|
  *
+ * On CUDA, with a build that has GStreamer's CUDA library, both pads also
+ * take video/x-raw(memory:CUDAMemory): the element offers LibTorch's own CUDA
+ * context to its neighbours, so that `nvh264dec ! gncycleganir ! nvh264enc`
+ * reads and writes the decoder's and encoder's device memory in place.
+ *
  * Elements in one process that are set up alike (model, device, backend,
  * precision, num-threads, cuda-graph, batch-size, batch-timeout) share one
  * loaded model, or those that name the same engine-id; with batch-size above 1
@@ -40,8 +45,16 @@
 #include "engine/shared_engine.h"
 #include "engine/temporal_smoother.h"
 #include "model/bundled_models.h"
+#include "model/device.h"
 #include "plugin/frame_conversion.h"
 #include "plugin/palette.h"
+#ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
+#include <gst/cuda/gstcudabufferpool.h>
+#include <gst/cuda/gstcudamemory.h>
+#include <gst/cuda/gstcudautils.h>
+
+#include "plugin/cuda_context.h"
+#endif
 
 GST_DEBUG_CATEGORY_STATIC(gst_gncycleganir_debug);
 #define GST_CAT_DEFAULT gst_gncycleganir_debug
@@ -51,6 +64,7 @@ using gncycleganir::Backend;
 using gncycleganir::BatchSettings;
 using gncycleganir::EngineError;
 using gncycleganir::EngineSettings;
+using gncycleganir::FrameMemory;
 using gncycleganir::InferenceEngine;
 using gncycleganir::InferenceSize;
 using gncycleganir::Palette;
@@ -75,6 +89,14 @@ using gncycleganir::SharedEngine;
 // The formats cameras and decoders emit, and those sinks and encoders take.
 #define SINK_FORMATS "{ YUY2, NV12, I420, RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, GRAY8 }"
 #define SRC_FORMATS "{ BGRx, RGBx, BGRA, RGBA, RGB, I420, NV12, YUY2, GRAY8, GRAY16_LE }"
+#ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
+// In CUDA memory: the formats NVIDIA's decoders, encoders and cudaconvert
+// exchange.
+#define CUDA_FORMATS "{ NV12, I420, BGRx, RGBx, BGRA, RGBA }"
+#define CUDA_MEMORY_CAPS "; " GST_VIDEO_CAPS_MAKE_WITH_FEATURES(GST_CAPS_FEATURE_MEMORY_CUDA_MEMORY, CUDA_FORMATS)
+#else
+#define CUDA_MEMORY_CAPS ""
+#endif
 
 enum {
   PROP_0,
@@ -212,6 +234,12 @@ struct _GstGncycleganir {
   std::atomic<GstClockTime> latency;  // measured per-frame processing time
 
   Streaming *streaming;
+#ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
+  // LibTorch's CUDA context offered to the neighbours, from READY on when the
+  // device is a GPU; under the object lock.
+  gncycleganir::LibTorchCudaContext *cuda;
+  gboolean cuda_failed;  // said once
+#endif
 };
 
 #define gst_gncycleganir_parent_class parent_class
@@ -219,9 +247,9 @@ G_DEFINE_TYPE(GstGncycleganir, gst_gncycleganir, GST_TYPE_VIDEO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE(gncycleganir, "gncycleganir", GST_RANK_NONE, GST_TYPE_GNCYCLEGANIR);
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(SINK_FORMATS)));
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(SINK_FORMATS) CUDA_MEMORY_CAPS));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(SRC_FORMATS)));
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(SRC_FORMATS) CUDA_MEMORY_CAPS));
 
 // Properties the element reads when it starts may change only in NULL or READY.
 static gboolean settable_now(GstGncycleganir *self, GParamSpec *pspec) {
@@ -539,8 +567,10 @@ static void adapt_inference_size(GstGncycleganir *self, Streaming *streaming, st
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
 }
 
-static GstFlowReturn gst_gncycleganir_transform_frame(GstVideoFilter *filter, GstVideoFrame *in, GstVideoFrame *out) {
-  GstGncycleganir *self = GST_GNCYCLEGANIR(filter);
+// Converts one mapped frame; `in_memory` and `out_memory` say where their
+// planes are (host memory, or the engine's CUDA device).
+static GstFlowReturn convert_frame(GstGncycleganir *self, GstVideoFrame *in, GstVideoFrame *out, FrameMemory in_memory,
+                                   FrameMemory out_memory) {
   Streaming *streaming = self->streaming;
   const auto started = std::chrono::steady_clock::now();
   const Palette palette = Palette(self->palette.load());
@@ -549,13 +579,16 @@ static GstFlowReturn gst_gncycleganir_transform_frame(GstVideoFilter *filter, Gs
     auto scope = engine.use_stream();
     auto &table = streaming->tables[palette];
     if (!table.defined()) table = gncycleganir::palette_table(palette).to(engine.device());
-    auto rgb = gncycleganir::frame_to_model(in, engine.device(), streaming->upload_staging);
+    auto rgb = gncycleganir::frame_to_model(in, engine.device(), streaming->upload_staging, in_memory);
     auto infrared = streaming->engine->translate(rgb, streaming->inference.width, streaming->inference.height);
     if (GST_BUFFER_FLAG_IS_SET(in->buffer, GST_BUFFER_FLAG_DISCONT)) streaming->smoother.reset();
     const double smoothing = self->temporal_smoothing;
     streaming->smoother.set_strength(smoothing < 0 ? streaming->automatic_smoothing : smoothing);
     infrared = streaming->smoother.apply(rgb, infrared);
-    gncycleganir::model_to_frame(infrared, palette, table, out, streaming->download_staging);
+    gncycleganir::model_to_frame(infrared, palette, table, out, streaming->download_staging, out_memory);
+    // GStreamer 1.22's CUDA memory carries no stream: the frame must be
+    // complete before it leaves.
+    if (out_memory == FrameMemory::device) engine.synchronize();
   });
   if (!done) return GST_FLOW_ERROR;
 
@@ -577,6 +610,165 @@ static GstFlowReturn gst_gncycleganir_transform_frame(GstVideoFilter *filter, Gs
   return GST_FLOW_OK;
 }
 
+static GstFlowReturn gst_gncycleganir_transform_frame(GstVideoFilter *filter, GstVideoFrame *in, GstVideoFrame *out) {
+  return convert_frame(GST_GNCYCLEGANIR(filter), in, out, FrameMemory::host, FrameMemory::host);
+}
+
+#ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
+// LibTorch's CUDA context for the device the element is set to, made on first
+// use; null when that device is the CPU or the context cannot be made (said
+// once, as a warning: the element then works through host memory).
+static gncycleganir::LibTorchCudaContext *cuda_context(GstGncycleganir *self) {
+  GST_OBJECT_LOCK(self);
+  if (!self->cuda && !self->cuda_failed) {
+    try {
+      const c10::Device device = gncycleganir::resolve_device(self->device);
+      if (device.is_cuda()) self->cuda = new gncycleganir::LibTorchCudaContext(device.has_index() ? device.index() : 0);
+    } catch (const std::exception &error) {
+      self->cuda_failed = TRUE;
+      GST_WARNING_OBJECT(self, "no CUDA memory with the neighbours, frames go through host memory: %s", error.what());
+    }
+  }
+  auto *cuda = self->cuda;
+  GST_OBJECT_UNLOCK(self);
+  return cuda;
+}
+
+static void release_cuda_context(GstGncycleganir *self) {
+  GST_OBJECT_LOCK(self);
+  delete self->cuda;
+  self->cuda = nullptr;
+  self->cuda_failed = FALSE;
+  GST_OBJECT_UNLOCK(self);
+}
+
+// The context, when the engine computes on its device (not on the CPU, nor
+// on another GPU): only then can CUDA memory be used in place.
+static gncycleganir::LibTorchCudaContext *engine_cuda_context(GstGncycleganir *self) {
+  if (!self->streaming) return nullptr;
+  const c10::Device &device = self->streaming->engine->engine().device();
+  if (!device.is_cuda()) return nullptr;
+  auto *cuda = cuda_context(self);
+  return cuda && cuda->device_index() == (device.has_index() ? device.index() : 0) ? cuda : nullptr;
+}
+
+// Frames in CUDA memory of LibTorch's context are mapped on the device and
+// used in place; everything else goes through GstVideoFilter's host mapping
+// (GstCudaMemory of another context downloads itself there).
+static GstFlowReturn gst_gncycleganir_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuffer *outbuf) {
+  GstGncycleganir *self = GST_GNCYCLEGANIR(trans);
+  GstVideoFilter *filter = GST_VIDEO_FILTER(trans);
+  auto *cuda = engine_cuda_context(self);
+  const bool in_device = cuda && cuda->holds(inbuf), out_device = cuda && cuda->holds(outbuf);
+  if (!filter->negotiated || (!in_device && !out_device))
+    return GST_BASE_TRANSFORM_CLASS(parent_class)->transform(trans, inbuf, outbuf);
+  const auto flags = GstMapFlags(GST_VIDEO_FRAME_MAP_FLAG_NO_REF);
+  GstVideoFrame in, out;
+  if (!gst_video_frame_map(&in, &filter->in_info, inbuf, GstMapFlags(flags | GST_MAP_READ | (in_device ? GST_MAP_CUDA : 0)))) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("could not map an input frame%s", in_device ? " in CUDA memory" : ""), (nullptr));
+    return GST_FLOW_ERROR;
+  }
+  if (!gst_video_frame_map(&out, &filter->out_info, outbuf, GstMapFlags(flags | GST_MAP_WRITE | (out_device ? GST_MAP_CUDA : 0)))) {
+    gst_video_frame_unmap(&in);
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("could not map an output frame%s", out_device ? " in CUDA memory" : ""), (nullptr));
+    return GST_FLOW_ERROR;
+  }
+  GST_LOG_OBJECT(self, "input in %s memory, output in %s memory", in_device ? "CUDA" : "host", out_device ? "CUDA" : "host");
+  const GstFlowReturn result = convert_frame(self, &in, &out, in_device ? FrameMemory::device : FrameMemory::host,
+                                             out_device ? FrameMemory::device : FrameMemory::host);
+  gst_video_frame_unmap(&out);
+  gst_video_frame_unmap(&in);
+  return result;
+}
+
+// A CUDA buffer pool of LibTorch's context for `caps`, configured; null when
+// it cannot be (said as an element warning).
+static GstBufferPool *cuda_pool(GstGncycleganir *self, gncycleganir::LibTorchCudaContext *cuda, GstCaps *caps,
+                                guint *size) {
+  GstVideoInfo info;
+  if (!gst_video_info_from_caps(&info, caps)) return nullptr;
+  GstBufferPool *pool = gst_cuda_buffer_pool_new(cuda->get());
+  GstStructure *config = gst_buffer_pool_get_config(pool);
+  gst_buffer_pool_config_set_params(config, caps, guint(GST_VIDEO_INFO_SIZE(&info)), 0, 0);
+  gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+  if (!gst_buffer_pool_set_config(pool, config)) {
+    GST_WARNING_OBJECT(self, "the CUDA buffer pool refused its configuration");
+    gst_object_unref(pool);
+    return nullptr;
+  }
+  // The pool pads rows to the device's pitch: its size is what counts.
+  config = gst_buffer_pool_get_config(pool);
+  gst_buffer_pool_config_get_params(config, nullptr, size, nullptr, nullptr);
+  gst_structure_free(config);
+  return pool;
+}
+
+// Upstream asks how to allocate: in CUDA memory, buffers of LibTorch's context.
+static gboolean gst_gncycleganir_propose_allocation(GstBaseTransform *trans, GstQuery *decide_query, GstQuery *query) {
+  GstGncycleganir *self = GST_GNCYCLEGANIR(trans);
+  GstCaps *caps = nullptr;
+  gst_query_parse_allocation(query, &caps, nullptr);
+  auto *cuda = gncycleganir::caps_in_cuda_memory(caps) ? engine_cuda_context(self) : nullptr;
+  if (!cuda) return GST_BASE_TRANSFORM_CLASS(parent_class)->propose_allocation(trans, decide_query, query);
+  if (gst_query_get_n_allocation_pools(query) == 0) {
+    guint size = 0;
+    if (GstBufferPool *pool = cuda_pool(self, cuda, caps, &size)) {
+      gst_query_add_allocation_pool(query, pool, size, 0, 0);
+      gst_object_unref(pool);
+    }
+  }
+  gst_query_add_allocation_meta(query, GST_VIDEO_META_API_TYPE, nullptr);
+  return TRUE;
+}
+
+// Output in CUDA memory: downstream's pool if it is one of LibTorch's
+// context, else one of ours.
+static gboolean gst_gncycleganir_decide_allocation(GstBaseTransform *trans, GstQuery *query) {
+  GstGncycleganir *self = GST_GNCYCLEGANIR(trans);
+  GstCaps *caps = nullptr;
+  gst_query_parse_allocation(query, &caps, nullptr);
+  auto *cuda = gncycleganir::caps_in_cuda_memory(caps) ? engine_cuda_context(self) : nullptr;
+  if (!cuda) return GST_BASE_TRANSFORM_CLASS(parent_class)->decide_allocation(trans, query);
+  GstBufferPool *pool = nullptr;
+  guint size = 0, min = 0, max = 0;
+  const bool offered = gst_query_get_n_allocation_pools(query) > 0;
+  if (offered) gst_query_parse_nth_allocation_pool(query, 0, &pool, &size, &min, &max);
+  if (!cuda->owns(pool)) {
+    if (pool) gst_object_unref(pool);
+    pool = cuda_pool(self, cuda, caps, &size);
+    if (!pool) {
+      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("could not set up CUDA memory for the output"), (nullptr));
+      return FALSE;
+    }
+  } else {
+    GstStructure *config = gst_buffer_pool_get_config(pool);
+    gst_buffer_pool_config_set_params(config, caps, size, min, max);
+    gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+    gst_buffer_pool_set_config(pool, config);
+  }
+  if (offered)
+    gst_query_set_nth_allocation_pool(query, 0, pool, size, min, max);
+  else
+    gst_query_add_allocation_pool(query, pool, size, min, max);
+  gst_object_unref(pool);
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->decide_allocation(trans, query);
+}
+
+// From READY on, the pipeline knows LibTorch's context: the bin hands it to
+// elements that ask later, and neighbours' context queries reach query().
+static GstStateChangeReturn gst_gncycleganir_change_state(GstElement *element, GstStateChange transition) {
+  GstGncycleganir *self = GST_GNCYCLEGANIR(element);
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
+    if (auto *cuda = cuda_context(self))
+      gst_element_post_message(element, gst_message_new_have_context(GST_OBJECT(self),
+                                                                     gst_context_new_cuda_context(cuda->get())));
+  }
+  const GstStateChangeReturn result = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL) release_cuda_context(self);
+  return result;
+}
+#endif  // GNCYCLEGANIR_WITH_CUDA_MEMORY
+
 // A seek, a new stream: the previous frame is no longer the one before.
 static gboolean gst_gncycleganir_sink_event(GstBaseTransform *trans, GstEvent *event) {
   GstGncycleganir *self = GST_GNCYCLEGANIR(trans);
@@ -585,17 +777,43 @@ static gboolean gst_gncycleganir_sink_event(GstBaseTransform *trans, GstEvent *e
   return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
 }
 
-static GstCaps *gst_gncycleganir_transform_caps(GstBaseTransform *, GstPadDirection direction, GstCaps *caps,
+// Whether caps in CUDA memory can be negotiated: before the engine is loaded
+// (the templates), and after when it runs on CUDA.
+static gboolean cuda_memory_negotiable(GstGncycleganir *self) {
+#ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
+  return !self->streaming || self->streaming->engine->engine().device().is_cuda();
+#else
+  (void)self;
+  return FALSE;
+#endif
+}
+
+static GstCaps *gst_gncycleganir_transform_caps(GstBaseTransform *trans, GstPadDirection direction, GstCaps *caps,
                                                 GstCaps *filter) {
-  // Size, framerate and pixel-aspect-ratio pass through; the format may change.
+  // Size, framerate and pixel-aspect-ratio pass through; the format may
+  // change, and so may the memory (the input's kind first).
   GstCaps *other = gst_static_pad_template_get_caps(direction == GST_PAD_SINK ? &src_template : &sink_template);
-  const GValue *formats = gst_structure_get_value(gst_caps_get_structure(other, 0), "format");
+  const gboolean cuda_memory = cuda_memory_negotiable(GST_GNCYCLEGANIR(trans));
   GstCaps *result = gst_caps_new_empty();
   for (guint i = 0; i < gst_caps_get_size(caps); ++i) {
-    GstStructure *structure = gst_structure_copy(gst_caps_get_structure(caps, i));
-    gst_structure_set_value(structure, "format", formats);
-    gst_structure_remove_fields(structure, "colorimetry", "chroma-site", nullptr);
-    result = gst_caps_merge_structure(result, structure);
+    GstCapsFeatures *features = gst_caps_get_features(caps, i);
+    if (!cuda_memory && features && !gst_caps_features_is_any(features) &&
+        !gst_caps_features_is_equal(features, GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY))
+      continue;
+    for (const bool same_memory : {true, false}) {
+      for (guint j = 0; j < gst_caps_get_size(other); ++j) {
+        GstCapsFeatures *other_features = gst_caps_get_features(other, j);
+        const bool same = !features || gst_caps_features_is_any(features) ||
+                          gst_caps_features_is_equal(features, other_features);
+        if (same != same_memory) continue;
+        if (!cuda_memory && !gst_caps_features_is_equal(other_features, GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY))
+          continue;
+        GstStructure *structure = gst_structure_copy(gst_caps_get_structure(caps, i));
+        gst_structure_set_value(structure, "format", gst_structure_get_value(gst_caps_get_structure(other, j), "format"));
+        gst_structure_remove_fields(structure, "colorimetry", "chroma-site", nullptr);
+        result = gst_caps_merge_structure_full(result, structure, gst_caps_features_copy(other_features));
+      }
+    }
   }
   gst_caps_unref(other);
   if (filter) {
@@ -608,6 +826,13 @@ static GstCaps *gst_gncycleganir_transform_caps(GstBaseTransform *, GstPadDirect
 
 static gboolean gst_gncycleganir_query(GstBaseTransform *trans, GstPadDirection direction, GstQuery *query) {
   GstGncycleganir *self = GST_GNCYCLEGANIR(trans);
+#ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
+  // A neighbour asking for a CUDA context gets LibTorch's.
+  if (GST_QUERY_TYPE(query) == GST_QUERY_CONTEXT) {
+    auto *cuda = cuda_context(self);
+    if (cuda && gst_cuda_handle_context_query(GST_ELEMENT(self), query, cuda->get())) return TRUE;
+  }
+#endif
   if (direction != GST_PAD_SRC || GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
     return GST_BASE_TRANSFORM_CLASS(parent_class)->query(trans, direction, query);
   // Upstream's latency plus the time a frame spends in here.
@@ -627,6 +852,9 @@ static void gst_gncycleganir_finalize(GObject *object) {
   g_free(self->device);
   g_free(self->engine_id);
   delete self->streaming;
+#ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
+  release_cuda_context(self);
+#endif
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
@@ -778,6 +1006,12 @@ static void gst_gncycleganir_class_init(GstGncycleganirClass *klass) {
   transform_class->passthrough_on_same_caps = FALSE;
   filter_class->set_info = GST_DEBUG_FUNCPTR(gst_gncycleganir_set_info);
   filter_class->transform_frame = GST_DEBUG_FUNCPTR(gst_gncycleganir_transform_frame);
+#ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
+  element_class->change_state = GST_DEBUG_FUNCPTR(gst_gncycleganir_change_state);
+  transform_class->transform = GST_DEBUG_FUNCPTR(gst_gncycleganir_transform);
+  transform_class->propose_allocation = GST_DEBUG_FUNCPTR(gst_gncycleganir_propose_allocation);
+  transform_class->decide_allocation = GST_DEBUG_FUNCPTR(gst_gncycleganir_decide_allocation);
+#endif
 
   gst_type_mark_as_plugin_api(gst_gncycleganir_precision_get_type(), GstPluginAPIFlags(0));
   gst_type_mark_as_plugin_api(gst_gncycleganir_backend_get_type(), GstPluginAPIFlags(0));
@@ -804,5 +1038,9 @@ static void gst_gncycleganir_init(GstGncycleganir *self) {
   self->batch_size = DEFAULT_BATCH_SIZE;
   self->batch_timeout_ms = DEFAULT_BATCH_TIMEOUT_MS;
   self->streaming = nullptr;
+#ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
+  self->cuda = nullptr;
+  self->cuda_failed = FALSE;
+#endif
   gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
 }

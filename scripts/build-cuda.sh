@@ -7,6 +7,7 @@
 # GPU tests skip, saying so. It is built without the OpenVINO CPU backend.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/install-deps.sh --cuda
 if [ -z "${LIBTORCH:-}" ]; then
   venv=$(scripts/python-env.sh | tail -n 1)
   LIBTORCH=$("$venv/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')

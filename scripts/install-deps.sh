@@ -6,6 +6,7 @@
 #   scripts/install-deps.sh --fuzz   also clang and libFuzzer (scripts/fuzz.sh)
 #   scripts/install-deps.sh --venv   also python3-venv (scripts/python-env.sh)
 #   scripts/install-deps.sh --bench  also python3-torch, python3-opencv, gst-plugins-bad (benchmarks/)
+#   scripts/install-deps.sh --cuda   also GStreamer's CUDA library and NVIDIA elements (the CUDA build)
 set -euo pipefail
 
 packages=(
@@ -27,7 +28,10 @@ for arg in "$@"; do
     --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
     --venv) packages+=(python3 python3-venv) ;;
     --bench) packages+=(python3 python3-torch python3-opencv gstreamer1.0-plugins-bad) ;;  # fpsdisplaysink
-    *) echo "install-deps.sh: unknown option $arg (known: --fuzz, --venv, --bench)" >&2; exit 2 ;;
+    # The element's CUDA memory: gstreamer-cuda-1.0 (its headers include
+    # cudaGL.h, hence GL's), and cudaupload/nvh264dec for its GPU tests.
+    --cuda) packages+=(libgstreamer-plugins-bad1.0-dev libgl-dev gstreamer1.0-plugins-bad) ;;
+    *) echo "install-deps.sh: unknown option $arg (known: --fuzz, --venv, --bench, --cuda)" >&2; exit 2 ;;
   esac
 done
 
