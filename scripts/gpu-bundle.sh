@@ -3,7 +3,7 @@
 # scripts/requirements-python-env.txt) but neither GStreamer nor build tools,
 # such as an offline GPU server: build-cuda's model and element tests, the
 # benchmark programs and the plugin, with this machine's GStreamer runtime
-# (its libraries, the coreelements and videotestsrc plugins, gst-launch-1.0,
+# (its libraries, the coreelements, videotestsrc and nvcodec plugins, gst-launch-1.0,
 # gst-inspect-1.0 and the plugin scanner), into gpu-bundle/ (git-ignored,
 # about 25 MB). Copy the source tree with gpu-bundle/ in it to that machine and
 # run scripts/gpu-check.sh there.
@@ -22,7 +22,10 @@ mkdir -p gpu-bundle/build-cuda/{tests,benchmarks,plugin} gpu-bundle/{bin,lib,gst
 cp build-cuda/tests/{model-tests,element-tests} gpu-bundle/build-cuda/tests/
 cp build-cuda/benchmarks/bench-{forward,element,train-step} gpu-bundle/build-cuda/benchmarks/
 cp build-cuda/plugin/libgstgncycleganir.so gpu-bundle/build-cuda/plugin/
-cp "$(pkg-config --variable=pluginsdir gstreamer-1.0)"/libgst{coreelements,videotestsrc}.so gpu-bundle/gstreamer-1.0/
+plugins=$(pkg-config --variable=pluginsdir gstreamer-1.0)
+cp "$plugins"/libgst{coreelements,videotestsrc}.so gpu-bundle/gstreamer-1.0/
+# NVIDIA's elements (cudaupload, cudadownload), for the CUDA memory test.
+[ ! -f "$plugins/libgstnvcodec.so" ] || cp "$plugins/libgstnvcodec.so" gpu-bundle/gstreamer-1.0/
 cp "$(command -v gst-launch-1.0)" "$(command -v gst-inspect-1.0)" \
   "$(pkg-config --variable=pluginscannerdir gstreamer-1.0)/gst-plugin-scanner" gpu-bundle/bin/
 # Every library they load except LibTorch and CUDA's (the GPU machine's own
