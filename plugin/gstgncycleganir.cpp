@@ -622,7 +622,7 @@ static gncycleganir::LibTorchCudaContext *cuda_context(GstGncycleganir *self) {
   GST_OBJECT_LOCK(self);
   if (!self->cuda && !self->cuda_failed) {
     try {
-      const c10::Device device = gncycleganir::resolve_device(self->device);
+      const c10::Device device = gncyclegan::resolve_device(self->device);
       if (device.is_cuda()) self->cuda = new gncycleganir::LibTorchCudaContext(device.has_index() ? device.index() : 0);
     } catch (const std::exception &error) {
       self->cuda_failed = TRUE;

@@ -94,7 +94,7 @@ TEST_F(CudaMemory, AnElementRunningOnTheCpuNeverNegotiatesIt) {
 
 // A pipeline run to its end: the bytes of plane 0 of every frame reaching
 // the fakesink named "out" (rows unpadded, read through host memory).
-struct Run {
+struct PipelineRun {
   std::vector<std::vector<guint8>> frames;
   int in_libtorch_context = 0, out_libtorch_context = 0;  // buffers around the element named "ir"
   std::string error;
@@ -102,7 +102,7 @@ struct Run {
 
 #ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
 GstPadProbeReturn copy_frame(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
-  auto *run = static_cast<Run *>(data);
+  auto *run = static_cast<PipelineRun *>(data);
   GstCaps *caps = gst_pad_get_current_caps(pad);
   GstVideoInfo video;
   gst_video_info_from_caps(&video, caps);
@@ -133,8 +133,8 @@ GstPadProbeReturn count_in_context(GstPad *, GstPadProbeInfo *info, gpointer dat
   return GST_PAD_PROBE_OK;
 }
 
-Run run(const std::string &launch, const LibTorchCudaContext &libtorch) {
-  Run result;
+PipelineRun run_pipeline(const std::string &launch, const LibTorchCudaContext &libtorch) {
+  PipelineRun result;
   GError *error = nullptr;
   GstElement *pipeline = gst_parse_launch(launch.c_str(), &error);
   if (!pipeline) {
@@ -188,8 +188,8 @@ TEST_F(CudaMemory, OnAGpuFramesStayInLibTorchsContextBetweenNvidiaElements) {
   const std::string source = "videotestsrc num-buffers=4 pattern=smpte ! video/x-raw,format=NV12,width=64,height=48 ! ";
   const std::string ir = "gncycleganir name=ir device=cuda num-threads=1 precision=fp32 model=\"" + model_ + "\"";
   const std::string sink = " ! video/x-raw,format=BGRx ! fakesink name=out sync=false";
-  const Run host = run(source + ir + sink, libtorch);
-  const Run device = run(source + "cudaupload ! video/x-raw(memory:CUDAMemory) ! " + ir +
+  const PipelineRun host = run_pipeline(source + ir + sink, libtorch);
+  const PipelineRun device = run_pipeline(source + "cudaupload ! video/x-raw(memory:CUDAMemory) ! " + ir +
                              " ! video/x-raw(memory:CUDAMemory),format=BGRx ! cudadownload" + sink,
                          libtorch);
   ASSERT_EQ(host.error, "");
