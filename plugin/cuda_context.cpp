@@ -36,8 +36,10 @@ LibTorchCudaContext::LibTorchCudaContext(int index) : index_(index), device_(0),
   if (!gst_cuda_load_library())
     throw std::runtime_error("GStreamer's CUDA library could not load the CUDA driver (libcuda.so.1)");
   gst_cuda_memory_init_once();
+  using Init = CUresult (*)(unsigned int);
   using DeviceGet = CUresult (*)(CUdevice *, int);
   using PrimaryRetain = CUresult (*)(CUcontext *, CUdevice);
+  check(driver_function<Init>("cuInit")(0), "initialising the CUDA driver");
   CUdevice device = 0;
   check(driver_function<DeviceGet>("cuDeviceGet")(&device, index), "finding the CUDA device");
   CUcontext primary = nullptr;
