@@ -54,13 +54,13 @@ std::vector<torch::Tensor> planes_on(const GstVideoFrame *frame, const c10::Devi
                                      std::vector<torch::Tensor> &staging, FrameMemory memory) {
   std::vector<torch::Tensor> planes;
   for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(frame); ++p) {
-    auto host = plane_view(frame, p, device, memory);
+    auto mapped = plane_view(frame, p, device, memory);
     if (in_place(device, memory)) {
-      planes.push_back(host);
+      planes.push_back(mapped);
       continue;
     }
-    auto pinned = pinned_buffer(staging, p, host.numel());
-    pinned.copy_(host);
+    auto pinned = pinned_buffer(staging, p, mapped.numel());
+    pinned.copy_(mapped);
     planes.push_back(pinned.to(device, /*non_blocking=*/true));
   }
   return planes;

@@ -14,6 +14,7 @@
 #include "model/device.h"
 #include "model/generator.h"
 #include "model/weights.h"
+#include "tests/support/frame_bytes.h"
 #include "tests/support/test_support.h"
 #ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
 #include "plugin/cuda_context.h"
@@ -103,22 +104,8 @@ struct PipelineRun {
 #ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
 GstPadProbeReturn copy_frame(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
   auto *run = static_cast<PipelineRun *>(data);
-  GstCaps *caps = gst_pad_get_current_caps(pad);
-  GstVideoInfo video;
-  gst_video_info_from_caps(&video, caps);
-  gst_caps_unref(caps);
-  GstVideoFrame frame;
-  if (gst_video_frame_map(&frame, &video, GST_PAD_PROBE_INFO_BUFFER(info), GST_MAP_READ)) {
-    std::vector<guint8> bytes;
-    const int row_bytes = GST_VIDEO_FRAME_COMP_PSTRIDE(&frame, 0) * GST_VIDEO_FRAME_WIDTH(&frame);
-    for (int y = 0; y < GST_VIDEO_FRAME_HEIGHT(&frame); ++y) {
-      const auto *row = static_cast<const guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(&frame, 0)) +
-                        y * GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0);
-      bytes.insert(bytes.end(), row, row + row_bytes);
-    }
-    gst_video_frame_unmap(&frame);
-    run->frames.push_back(std::move(bytes));
-  }
+  std::vector<guint8> bytes;
+  if (test::first_plane_rows(pad, GST_PAD_PROBE_INFO_BUFFER(info), bytes)) run->frames.push_back(std::move(bytes));
   return GST_PAD_PROBE_OK;
 }
 

@@ -28,6 +28,7 @@
 #include "engine/adaptive_size.h"
 #include "engine/inference_engine.h"
 #include "plugin/palette.h"
+#include "tests/support/frame_bytes.h"
 #include "tests/support/test_support.h"
 
 namespace gncycleganir {
@@ -107,20 +108,8 @@ class Element : public ::testing::Test {
     GstBuffer *out = gst_harness_pull(h);
     EXPECT_NE(out, nullptr);
     if (!out) return {};
-    GstCaps *caps = gst_pad_get_current_caps(h->sinkpad);
-    GstVideoInfo info;
-    gst_video_info_from_caps(&info, caps);
-    gst_caps_unref(caps);
-    GstVideoFrame frame;
-    EXPECT_TRUE(gst_video_frame_map(&frame, &info, out, GST_MAP_READ));
     std::vector<guint8> bytes;
-    const int row_bytes = GST_VIDEO_FRAME_COMP_PSTRIDE(&frame, 0) * GST_VIDEO_FRAME_WIDTH(&frame);
-    for (int y = 0; y < GST_VIDEO_FRAME_HEIGHT(&frame); ++y) {
-      const guint8 *row = static_cast<const guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(&frame, 0)) +
-                          y * GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0);
-      bytes.insert(bytes.end(), row, row + row_bytes);
-    }
-    gst_video_frame_unmap(&frame);
+    EXPECT_TRUE(test::first_plane_rows(h->sinkpad, out, bytes));
     gst_buffer_unref(out);
     return bytes;
   }
