@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include <torch/linalg.h>
 #include <torch/nn/functional.h>
 
 namespace gncycleganir {
@@ -21,6 +22,10 @@ constexpr double kFlatDamping = 1e-4;      // Lucas-Kanade: no step where the im
 constexpr int kCoarsestWidth = 48, kCoarsestHeight = 36, kMaxLevels = 5;
 constexpr int kSearchRadius = 3;           // pixels at the coarsest level
 constexpr int kWindow = 9;                 // matching window side
+constexpr int kCameraSteps = 3;            // Gauss-Newton steps of the camera's motion
+constexpr double kCameraRobustScale = 0.05;  // residual at which a pixel counts half in that fit
+constexpr double kCameraFitTolerance = 0.02;  // local flow's e_in that takes part in the first fit
+constexpr double kCameraPreference = 0.01;   // how much better the local flow must match to win
 
 torch::Tensor pad_edges(const torch::Tensor &x, int64_t before, int64_t after) {
   return F::pad(x, F::PadFuncOptions({before, after, before, after}).mode(torch::kReplicate));
@@ -112,6 +117,78 @@ torch::Tensor lucas_kanade_step(const torch::Tensor &current, const torch::Tenso
   return flow + torch::cat({step_x, step_y}, 1).clamp(-1, 1);
 }
 
+// Pixel coordinates relative to the image's centre, in half-widths: 1 x 1 x H x W
+// each, so the camera's normal equations are well conditioned.
+std::pair<torch::Tensor, torch::Tensor> centred_coordinates(const torch::Tensor &like) {
+  const int64_t h = like.size(2), w = like.size(3);
+  const double half = std::max<double>(1.0, double(w - 1) / 2);
+  const auto options = like.options().dtype(torch::kFloat32);
+  return {((torch::arange(w, options) - double(w - 1) / 2) / half).view({1, 1, 1, w}).expand({1, 1, h, w}),
+          ((torch::arange(h, options) - double(h - 1) / 2) / half).view({1, 1, h, 1}).expand({1, 1, h, w})};
+}
+
+// The flow of an affine camera motion: u = p0 + p1 x + p2 y, v = p3 + p4 x + p5 y.
+torch::Tensor affine_flow(const torch::Tensor &parameters, const torch::Tensor &x, const torch::Tensor &y) {
+  const auto p = parameters.to(x.device(), torch::kFloat32);
+  return torch::cat({p[0] + p[1] * x + p[2] * y, p[3] + p[4] * x + p[5] * y}, 1);
+}
+
+// Solves the weighted least squares problem min sum w (rows · p - target)²
+// (rows: k x N, weights and target: N), a little damped: small systems,
+// solved on the CPU in double precision wherever the images are.
+torch::Tensor weighted_least_squares(const torch::Tensor &rows, const torch::Tensor &weights, const torch::Tensor &target) {
+  const auto weighted = rows * weights;
+  const auto normal = torch::matmul(weighted, rows.t()).to(torch::kCPU, torch::kFloat64);
+  const auto right = torch::matmul(weighted, target).to(torch::kCPU, torch::kFloat64);
+  const auto damping = 1e-6 * normal.diagonal().sum().item<double>() + 1e-12;
+  return torch::linalg::solve(normal + damping * torch::eye(rows.size(0), normal.options()), right, true);
+}
+
+// The camera's motion over the whole frame, as an affine flow: fitted first
+// to the local flow where it matches, then refined by Gauss-Newton steps on
+// the images themselves, residuals weighted down robustly (moving things,
+// occlusions). It averages over the whole frame, so it is far more precise
+// than any window's local estimate.
+torch::Tensor camera_flow(const torch::Tensor &current, const torch::Tensor &previous, const torch::Tensor &local) {
+  const auto [x, y] = centred_coordinates(current);
+  const auto ones = torch::ones_like(x);
+  const auto basis = torch::cat({ones, x, y}, 1).view({3, -1});
+  // Where the local flow matches and the image has detail: flat areas tell
+  // nothing of the motion and their flow is damped towards none.
+  const int64_t h = current.size(2), w = current.size(3);
+  const auto padded = pad_edges(current, 1, 1);
+  const auto detail = box((padded.narrow(3, 2, w) - padded.narrow(3, 0, w)).narrow(2, 1, h).pow(2) +
+                              (padded.narrow(2, 2, h) - padded.narrow(2, 0, h)).narrow(3, 1, w).pow(2),
+                          3);
+  const auto matches = box((current - warp_by_flow(previous, local)).abs(), 3) < kCameraFitTolerance;
+  const auto fit_weights = detail * matches.to(torch::kFloat32) * inside(local);
+  const auto u = weighted_least_squares(basis, fit_weights.flatten(), local.select(1, 0).flatten());
+  const auto v = weighted_least_squares(basis, fit_weights.flatten(), local.select(1, 1).flatten());
+  auto parameters = torch::cat({u, v});
+  for (int step = 0; step < kCameraSteps; ++step) {
+    const auto flow = affine_flow(parameters, x, y);
+    const auto moved = warp_by_flow(previous, flow);
+    const auto both = pad_edges(moved + current, 1, 1);
+    const auto gx = (both.narrow(3, 2, w) - both.narrow(3, 0, w)).narrow(2, 1, h) * 0.25;
+    const auto gy = (both.narrow(2, 2, h) - both.narrow(2, 0, h)).narrow(3, 1, w) * 0.25;
+    const auto residual = moved - current;
+    const auto weights = inside(flow) / (1 + (residual / kCameraRobustScale).pow(2));
+    const auto rows = torch::cat({gx, gx * x, gx * y, gy, gy * x, gy * y}, 1).view({6, -1});
+    parameters = parameters - weighted_least_squares(rows, weights.flatten(), residual.flatten());
+  }
+  return affine_flow(parameters, x, y);
+}
+
+// The local flow where it matches clearly better than the camera's motion
+// (things that move on their own), the camera's elsewhere.
+torch::Tensor with_camera_motion(const torch::Tensor &current, const torch::Tensor &previous, const torch::Tensor &local) {
+  const auto camera = camera_flow(current, previous, local);
+  const auto local_error = box((current - warp_by_flow(previous, local)).abs(), 3);
+  const auto camera_error = box((current - warp_by_flow(previous, camera)).abs(), 3);
+  const auto use_camera = box((camera_error <= local_error + kCameraPreference).to(torch::kFloat32), 5);
+  return local + use_camera * (camera - local);
+}
+
 torch::Tensor flow_at_matching_size(const torch::Tensor &current, const torch::Tensor &previous) {
   std::vector<torch::Tensor> currents{current}, previouses{previous};
   while (int(currents.size()) < kMaxLevels && currents.back().size(3) >= 2 * kCoarsestWidth &&
@@ -127,7 +204,7 @@ torch::Tensor flow_at_matching_size(const torch::Tensor &current, const torch::T
     for (int step = 0; step < (level == 0 ? 1 : 2); ++step)
       flow = lucas_kanade_step(here, previouses[size_t(level)], flow);
   }
-  return flow;
+  return with_camera_motion(current, previous, flow);
 }
 
 // 1 for no difference, 0 from the tolerance on (see the header).

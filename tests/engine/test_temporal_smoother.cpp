@@ -82,6 +82,46 @@ TEST(FlowEstimation, FollowsAZoom) {
   EXPECT_LT(worst, 0.6);
 }
 
+// A moving camera: the whole frame moves alike, and the motion fitted to the
+// whole frame is far more precise than any window's (the bounds above).
+TEST(FlowEstimation, FollowsACameraPanToAFewHundredthsOfAPixel) {
+  Grid g;
+  const auto previous = to_float(pattern(g.x, g.y)), current = to_float(pattern(g.x + 1.3, g.y - 0.6));
+  const auto [mean, worst] = flow_error(estimate_flow(current, previous), torch::full_like(g.x, 1.3), torch::full_like(g.y, -0.6));
+  EXPECT_LT(mean, 0.02);
+  EXPECT_LT(worst, 0.03);
+}
+
+TEST(FlowEstimation, FollowsACameraZoomAndTurnToAFewHundredthsOfAPixel) {
+  // current(p) = previous(c + R (p - c) / 1.02), R a turn of 0.3 degrees.
+  Grid g;
+  const double cx = (kWidth - 1) / 2.0, cy = (kHeight - 1) / 2.0, s = 1 / 1.02, a = 0.3 * M_PI / 180;
+  const double c = s * std::cos(a), n = s * std::sin(a);
+  const auto sx = cx + (g.x - cx) * c - (g.y - cy) * n, sy = cy + (g.x - cx) * n + (g.y - cy) * c;
+  const auto [mean, worst] =
+      flow_error(estimate_flow(to_float(pattern(sx, sy)), to_float(pattern(g.x, g.y))), sx - g.x, sy - g.y);
+  EXPECT_LT(mean, 0.02);
+  EXPECT_LT(worst, 0.03);
+}
+
+// Something that moves on its own through a panning scene keeps its own
+// motion: the camera's is taken only where it matches as well.
+TEST(FlowEstimation, KeepsTheMotionOfWhatMovesAgainstTheCamera) {
+  Grid g;
+  const auto object = [](const torch::Tensor &x) { return x.ge(120) & x.lt(200); };
+  const auto in_rows = g.y.ge(80) & g.y.lt(160);
+  // The background pans by (2, 0); an 80 x 80 patch of another pattern, in the
+  // same place in both frames, moves by (-3, 1) inside it.
+  const auto previous = to_float(torch::where(object(g.x) & in_rows, pattern(g.x, g.y, 4), pattern(g.x, g.y)));
+  const auto current = to_float(torch::where(object(g.x) & in_rows, pattern(g.x - 3, g.y + 1, 4), pattern(g.x + 2, g.y)));
+  const auto flow = estimate_flow(current, previous);
+  const auto inner = [](const torch::Tensor &f, int c) { return f[0][c].slice(0, 90, 150).slice(1, 130, 190); };
+  EXPECT_LT((inner(flow, 0) + 3).abs().mean().item<double>(), 0.25);
+  EXPECT_LT((inner(flow, 1) - 1).abs().mean().item<double>(), 0.25);
+  const auto background = flow[0][0].slice(0, 20, 60).slice(1, 20, 300);
+  EXPECT_LT((background - 2).abs().mean().item<double>(), 0.02);
+}
+
 TEST(FlowEstimation, WorksAtFrameSizesAboveItsMatchingWidth) {
   // 640 x 480 is matched at 320 x 240 and the flow scaled back: 2 pixels.
   Grid g(480, 640);
