@@ -16,6 +16,7 @@ namespace F = torch::nn::functional;
 
 constexpr double kInputTolerance = 0.08;   // e_in at which a pixel stops blending
 constexpr double kOutputTolerance = 0.2;   // e_out at which a pixel stops blending
+constexpr int kOutputWindow = 5;           // e_out's window side
 constexpr double kSceneCutShare = 0.3;     // below this consistent share, start over
 constexpr double kStepPenalty = 1e-3;      // per pixel of search step: ties go to no motion
 constexpr double kFlatDamping = 1e-4;      // Lucas-Kanade: no step where the image has no gradient
@@ -284,7 +285,9 @@ torch::Tensor TemporalSmoother::apply(const torch::Tensor &rgb, const torch::Ten
   auto at_size = torch::cat({flow, input_agrees}, 1);
   if (at_size.size(3) != w || at_size.size(2) != h) at_size = rescale_flow(at_size, h, w);
   const auto previous = warp_by_flow(previous_output_, at_size.narrow(1, 0, 2));
-  const auto output_agrees = agreement(box((output - previous).abs(), 3), kOutputTolerance);
+  // The output's change averaged with its sign: shimmer cancels out, a change
+  // for real (something warm moving) does not.
+  const auto output_agrees = agreement(box(output - previous, kOutputWindow).abs(), kOutputTolerance);
   last_weight_ = strength_ * output_agrees * at_size.narrow(1, 2, 1);
   const auto smoothed = output + last_weight_ * (previous - output);
   previous_luma_ = luma;

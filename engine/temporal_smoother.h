@@ -6,12 +6,18 @@
 // The motion comes from the visible frames' luma, coarse to fine: a
 // whole-pixel block search at the coarsest level of a pyramid, then
 // Lucas-Kanade steps at every level, in LibTorch operations (runs wherever the
-// frames are: CPU or CUDA). A pixel is blended with weight
+// frames are: CPU or CUDA); then the camera's motion, an affine flow fitted to
+// the whole frame (Gauss-Newton on the images, robustly weighted), replaces
+// the local flow wherever it matches about as well: a window's estimate is
+// off by a tenth of a pixel or more, the whole frame's by a few hundredths,
+// and on sharp output that difference is visible shimmer. A pixel is blended
+// with weight
 // strength × m_in × m_out:
 //   m_in  = 1 − (e_in / 0.08)², e_in = 3×3 mean |luma_t − warp(luma_t−1)| (the
 //           input agrees with the motion: not occluded, not moving on its own);
-//   m_out = 1 − (e_out / 0.2)², e_out = 3×3 mean |out_t − warp(smoothed_t−1)|
-//           (the output did not change for real), both clamped at 0, in the
+//   m_out = 1 − (e_out / 0.2)², e_out = |5×5 mean (out_t − warp(smoothed_t−1))|
+//           (the output did not change for real: averaged with its sign,
+//           shimmer cancels out), both clamped at 0, in the
 //           [-1, 1] units of the tensors (0.08 ≈ 10 gray levels); squared, so
 //           the small differences of noise and resampling still blend fully.
 // Where under 30 % of the frame is consistent (a scene cut, a camera that
