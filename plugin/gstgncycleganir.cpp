@@ -941,7 +941,7 @@ static void gst_gncycleganir_class_init(GstGncycleganirClass *klass) {
                           "Against shimmer: the largest weight the previous output, moved along the input's motion, "
                           "gets in the current one where the scene holds together (moving objects, occlusions and "
                           "scene cuts keep the current output); 0 = off; -1 = automatic: 0.9, but off for a live "
-                          "source on the CPU, whose frame time it would take (~35 ms a 640x480 frame on 2 cores). "
+                          "source on the CPU, whose frame time it would take (~55 ms a 640x480 frame on 2 cores). "
                           "Changeable while playing",
                           -1, MAX_TEMPORAL_SMOOTHING, DEFAULT_TEMPORAL_SMOOTHING, playing));
   g_object_class_install_property(
