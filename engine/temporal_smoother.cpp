@@ -52,6 +52,21 @@ torch::Tensor resize(const torch::Tensor &x, int64_t height, int64_t width) {
                                .align_corners(false));
 }
 
+// Central differences, image(x + 1) - image(x - 1) across and down, edges repeated.
+std::pair<torch::Tensor, torch::Tensor> central_differences(const torch::Tensor &image) {
+  const int64_t h = image.size(2), w = image.size(3);
+  const auto padded = pad_edges(image, 1, 1);
+  return {(padded.narrow(3, 2, w) - padded.narrow(3, 0, w)).narrow(2, 1, h),
+          (padded.narrow(2, 2, h) - padded.narrow(2, 0, h)).narrow(3, 1, w)};
+}
+
+// The gradient of the mean of two images (per pixel, across and down): symmetric
+// in the two frames a motion step compares.
+std::pair<torch::Tensor, torch::Tensor> mean_gradient(const torch::Tensor &a, const torch::Tensor &b) {
+  const auto [dx, dy] = central_differences(a + b);
+  return {dx * 0.25, dy * 0.25};
+}
+
 torch::Tensor luma_of(const torch::Tensor &rgb) {
   const auto weights = torch::tensor({0.299f, 0.587f, 0.114f}, rgb.options().dtype(torch::kFloat32)).view({1, 3, 1, 1});
   return (rgb.to(torch::kFloat32) * weights).sum(1, true);
@@ -103,12 +118,8 @@ torch::Tensor search(const torch::Tensor &current, const torch::Tensor &previous
 // window, the difference between the current image and the previous one
 // moved by `flow` (damped where the window is flat; at most a pixel).
 torch::Tensor lucas_kanade_step(const torch::Tensor &current, const torch::Tensor &previous, const torch::Tensor &flow) {
-  const int64_t h = current.size(2), w = current.size(3);
   const auto moved = warp_by_flow(previous, flow);
-  // Gradients of both images, averaged: symmetric in the two frames.
-  const auto both = pad_edges(moved + current, 1, 1);
-  const auto gx = (both.narrow(3, 2, w) - both.narrow(3, 0, w)).narrow(2, 1, h) * 0.25;
-  const auto gy = (both.narrow(2, 2, h) - both.narrow(2, 0, h)).narrow(3, 1, w) * 0.25;
+  const auto [gx, gy] = mean_gradient(moved, current);
   const auto difference = moved - current;
   const auto sums = box(torch::cat({gx * gx, gx * gy, gy * gy, gx * difference, gy * difference}, 1), kWindow);
   const auto a = sums.narrow(1, 0, 1) + kFlatDamping, b = sums.narrow(1, 1, 1), c = sums.narrow(1, 2, 1) + kFlatDamping;
@@ -150,28 +161,24 @@ torch::Tensor weighted_least_squares(const torch::Tensor &rows, const torch::Ten
 // the images themselves, residuals weighted down robustly (moving things,
 // occlusions). It averages over the whole frame, so it is far more precise
 // than any window's local estimate.
-torch::Tensor camera_flow(const torch::Tensor &current, const torch::Tensor &previous, const torch::Tensor &local) {
+// local_error: the local flow's 3x3 mean |current - moved previous|.
+torch::Tensor camera_flow(const torch::Tensor &current, const torch::Tensor &previous, const torch::Tensor &local,
+                          const torch::Tensor &local_error) {
   const auto [x, y] = centred_coordinates(current);
   const auto ones = torch::ones_like(x);
   const auto basis = torch::cat({ones, x, y}, 1).view({3, -1});
   // Where the local flow matches and the image has detail: flat areas tell
   // nothing of the motion and their flow is damped towards none.
-  const int64_t h = current.size(2), w = current.size(3);
-  const auto padded = pad_edges(current, 1, 1);
-  const auto detail = box((padded.narrow(3, 2, w) - padded.narrow(3, 0, w)).narrow(2, 1, h).pow(2) +
-                              (padded.narrow(2, 2, h) - padded.narrow(2, 0, h)).narrow(3, 1, w).pow(2),
-                          3);
-  const auto matches = box((current - warp_by_flow(previous, local)).abs(), 3) < kCameraFitTolerance;
-  const auto fit_weights = detail * matches.to(torch::kFloat32) * inside(local);
+  const auto [dx, dy] = central_differences(current);
+  const auto detail = box(dx * dx + dy * dy, 3);
+  const auto fit_weights = detail * (local_error < kCameraFitTolerance).to(torch::kFloat32) * inside(local);
   const auto u = weighted_least_squares(basis, fit_weights.flatten(), local.select(1, 0).flatten());
   const auto v = weighted_least_squares(basis, fit_weights.flatten(), local.select(1, 1).flatten());
   auto parameters = torch::cat({u, v});
   for (int step = 0; step < kCameraSteps; ++step) {
     const auto flow = affine_flow(parameters, x, y);
     const auto moved = warp_by_flow(previous, flow);
-    const auto both = pad_edges(moved + current, 1, 1);
-    const auto gx = (both.narrow(3, 2, w) - both.narrow(3, 0, w)).narrow(2, 1, h) * 0.25;
-    const auto gy = (both.narrow(2, 2, h) - both.narrow(2, 0, h)).narrow(3, 1, w) * 0.25;
+    const auto [gx, gy] = mean_gradient(moved, current);
     const auto residual = moved - current;
     const auto weights = inside(flow) / (1 + (residual / kCameraRobustScale).pow(2));
     const auto rows = torch::cat({gx, gx * x, gx * y, gy, gy * x, gy * y}, 1).view({6, -1});
@@ -181,10 +188,11 @@ torch::Tensor camera_flow(const torch::Tensor &current, const torch::Tensor &pre
 }
 
 // The local flow where it matches clearly better than the camera's motion
-// (things that move on their own), the camera's elsewhere.
+// (things that move on their own), the camera's elsewhere; the choice
+// averaged over 5x5, so the two meet without a seam.
 torch::Tensor with_camera_motion(const torch::Tensor &current, const torch::Tensor &previous, const torch::Tensor &local) {
-  const auto camera = camera_flow(current, previous, local);
   const auto local_error = box((current - warp_by_flow(previous, local)).abs(), 3);
+  const auto camera = camera_flow(current, previous, local, local_error);
   const auto camera_error = box((current - warp_by_flow(previous, camera)).abs(), 3);
   const auto use_camera = box((camera_error <= local_error + kCameraPreference).to(torch::kFloat32), 5);
   return local + use_camera * (camera - local);
