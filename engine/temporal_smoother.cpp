@@ -6,7 +6,6 @@
 #include <stdexcept>
 #include <vector>
 
-#include <torch/linalg.h>
 #include <torch/nn/functional.h>
 
 namespace gncycleganir {
@@ -153,7 +152,7 @@ torch::Tensor weighted_least_squares(const torch::Tensor &rows, const torch::Ten
   const auto normal = torch::matmul(weighted, rows.t()).to(torch::kCPU, torch::kFloat64);
   const auto right = torch::matmul(weighted, target).to(torch::kCPU, torch::kFloat64);
   const auto damping = 1e-6 * normal.diagonal().sum().item<double>() + 1e-12;
-  return torch::linalg::solve(normal + damping * torch::eye(rows.size(0), normal.options()), right, true);
+  return torch::linalg_solve(normal + damping * torch::eye(rows.size(0), normal.options()), right);
 }
 
 // The camera's motion over the whole frame, as an affine flow: fitted first
