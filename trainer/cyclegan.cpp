@@ -174,8 +174,9 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
     if (options_.paired_gradient_weight > 0)
       loss_paired = loss_paired + gradient_l1(fake_B, real_B) * options_.paired_gradient_weight;
     if (options_.paired_edge_energy_weight > 0)
-      loss_paired = loss_paired + edge_energy_l1(fake_B, real_B, options_.paired_edge_energy_window) *
-                                    options_.paired_edge_energy_weight;
+      loss_paired = loss_paired + edge_energy_l1(fake_B, real_B, options_.paired_edge_energy_window,
+                                                 options_.paired_edge_energy_per_direction) *
+                                      options_.paired_edge_energy_weight;
     loss = loss + loss_paired;
     losses.paired = loss_paired.item<double>();
   }

@@ -30,6 +30,12 @@ torch::Tensor gradient_l1(const torch::Tensor &a, const torch::Tensor &b);
 // last row and column of tiles may be smaller), averaged over the tiles: the
 // edges must then come in the regions where real infrared has them, and
 // stripes painted over flat sky or road cost what they add. 0 = whole image.
-torch::Tensor edge_energy_l1(const torch::Tensor &a, const torch::Tensor &b, int64_t window = 0);
+//
+// per_direction compares the mean |gx| and the mean |gy| each instead of the
+// magnitude, averaged over the two: edges across and along then both come in
+// real infrared's amounts, and horizontal stripes (all |gy|) cannot stand in
+// for the vertical edges of poles, people and cars.
+torch::Tensor edge_energy_l1(const torch::Tensor &a, const torch::Tensor &b, int64_t window = 0,
+                             bool per_direction = false);
 
 }  // namespace gncyclegan::train

@@ -35,6 +35,7 @@ struct TrainOptions {
   double paired_gradient_weight = 0.0;  // L1 on Sobel gradients of aligned pairs
   double paired_edge_energy_weight = 0.0;  // |edge energy of G_A(x) - of its infrared|
   int paired_edge_energy_window = 0;  // tile size of that comparison in pixels; 0 = whole image
+  bool paired_edge_energy_per_direction = false;  // compare |gx| and |gy| energies each, not the magnitude
   double temporal_weight = 0.0;  // |G(W(x)) - W(G(x))| for small random camera motions W
   // model
   std::string generator = "resnet_9blocks_cbam";

@@ -203,6 +203,24 @@ TEST(EdgeEnergyLoss, TilesAskForTheEdgesWhereTheyAre) {
   EXPECT_NEAR(edge_energy_l1(left, border, 3).item<double>(), (8.0 / 3 + 0 + 4) / 3, 1e-5);
 }
 
+TEST(EdgeEnergyLoss, PerDirectionTellsStripesFromUprightEdges) {
+  // A step across the columns of a 6 x 6 image: |gx| = 4 in columns 2 and 3,
+  // gy = 0, so mean |gx| = 4/3 and mean |gy| = 0; the same step across the
+  // rows (the image transposed): 0 and 4/3. Their magnitudes match (no loss);
+  // per direction both differ by 4/3.
+  const auto across = ((torch::arange(6, torch::kFloat64) >= 3).to(torch::kFloat64) * 2 - 1).expand({1, 1, 6, 6}).contiguous();
+  const auto down = across.transpose(2, 3).contiguous();
+  EXPECT_NEAR(edge_energy_l1(across, down).item<double>(), 0.0, 1e-6);
+  EXPECT_NEAR(edge_energy_l1(across, down, 0, true).item<double>(), 4.0 / 3, 1e-5);
+  EXPECT_NEAR(edge_energy_l1(across, across, 0, true).item<double>(), 0.0, 1e-6);
+  // Against a flat image, half the directions differ by 4/3: 2/3.
+  const auto flat = torch::full({1, 1, 6, 6}, 0.25, torch::kFloat64);
+  EXPECT_NEAR(edge_energy_l1(across, flat, 0, true).item<double>(), 2.0 / 3, 1e-5);
+  // Tiles of 3 x 3: the edge columns 2 and 3 fall in the left and right tiles,
+  // |gx| = 4 in one column of three in each: 4/3 per tile and direction x.
+  EXPECT_NEAR(edge_energy_l1(across, flat, 3, true).item<double>(), 2.0 / 3, 1e-5);
+}
+
 TEST(EdgeEnergyLoss, AGradientStepSharpensABlurredGuess) {
   const cv::Mat x = image([](int i, int j) { return int(std::floor(128 + 100 * std::sin(i / 2.0) * std::cos(j / 3.0))); });
   auto target = as_model_tensor(x);
