@@ -255,6 +255,10 @@ void validate(const TrainOptions &o) {
                                   ": :scale applies to --scale native crops; with --scale resize every image is "
                                   "resized to --load-size");
   }
+  if ((o.paired_edge_energy_window > 0 || o.paired_edge_energy_per_direction) && o.paired_edge_energy_weight == 0)
+    throw std::invalid_argument(
+        "--paired-edge-energy-window and --paired-edge-energy-per-direction shape the edge energy loss, which is "
+        "off: give --paired-edge-energy-weight too");
   if (o.out_dir.empty()) throw std::invalid_argument("--out DIR is required: where the run is written");
   if (o.scale == Scale::resize && o.crop_size > o.load_size)
     throw std::invalid_argument("--crop-size " + std::to_string(o.crop_size) + " is larger than --load-size " +

@@ -142,6 +142,20 @@ TEST_F(Training, TheEdgeLossIsCountedInThePairedColumn) {
   EXPECT_NEAR(losses.paired, expected, 1e-6 * expected);
 }
 
+TEST_F(Training, TheEdgeEnergyLossShapesNeedItsWeight) {
+  TrainOptions o = small_options();
+  o.out_dir = dir_.file("run");
+  o.paired_edge_energy_per_direction = true;
+  try {
+    validate(o);
+    ADD_FAILURE() << "a shape of a loss that is off was accepted";
+  } catch (const std::invalid_argument &error) {
+    EXPECT_NE(std::string(error.what()).find("give --paired-edge-energy-weight"), std::string::npos) << error.what();
+  }
+  o.paired_edge_energy_weight = 5;
+  EXPECT_NO_THROW(validate(o));
+}
+
 TEST_F(Training, TheExportedGeneratorLoadsAndTranslates) {
   TrainOptions o = small_options();
   o.generator = "resnet_2blocks_cbam";
