@@ -145,8 +145,9 @@ torch::Tensor affine_flow(const torch::Tensor &parameters, const torch::Tensor &
 }
 
 // Solves the weighted least squares problem min sum w (rows · p - target)²
-// (rows: k x N, weights and target: N), a little damped: small systems,
-// solved on the CPU in double precision wherever the images are.
+// (rows: k x N, weights: N, target: N, or N x m for m problems on the same
+// rows at once), a little damped: small systems, solved on the CPU in double
+// precision wherever the images are.
 torch::Tensor weighted_least_squares(const torch::Tensor &rows, const torch::Tensor &weights, const torch::Tensor &target) {
   const auto weighted = rows * weights;
   const auto normal = torch::matmul(weighted, rows.t()).to(torch::kCPU, torch::kFloat64);
@@ -164,16 +165,15 @@ torch::Tensor weighted_least_squares(const torch::Tensor &rows, const torch::Ten
 torch::Tensor camera_flow(const torch::Tensor &current, const torch::Tensor &previous, const torch::Tensor &local,
                           const torch::Tensor &local_error) {
   const auto [x, y] = centred_coordinates(current);
-  const auto ones = torch::ones_like(x);
-  const auto basis = torch::cat({ones, x, y}, 1).view({3, -1});
+  const auto basis = torch::cat({torch::ones_like(x), x, y}, 1).view({3, -1});
   // Where the local flow matches and the image has detail: flat areas tell
   // nothing of the motion and their flow is damped towards none.
   const auto [dx, dy] = central_differences(current);
   const auto detail = box(dx * dx + dy * dy, 3);
   const auto fit_weights = detail * (local_error < kCameraFitTolerance).to(torch::kFloat32) * inside(local);
-  const auto u = weighted_least_squares(basis, fit_weights.flatten(), local.select(1, 0).flatten());
-  const auto v = weighted_least_squares(basis, fit_weights.flatten(), local.select(1, 1).flatten());
-  auto parameters = torch::cat({u, v});
+  // Both components on the same rows in one solve: 3 x 2, columns u and v.
+  const auto fit = weighted_least_squares(basis, fit_weights.flatten(), local.reshape({2, -1}).t());
+  auto parameters = fit.t().flatten();
   for (int step = 0; step < kCameraSteps; ++step) {
     const auto flow = affine_flow(parameters, x, y);
     const auto moved = warp_by_flow(previous, flow);
