@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
@@ -36,6 +37,19 @@ PatchGan::PatchGan(const DiscriminatorConfig &config) : config_(config) {
 }
 
 torch::Tensor PatchGan::forward(const torch::Tensor &input) { return model->forward(input); }
+
+std::vector<torch::Tensor> PatchGan::features(const torch::Tensor &input) {
+  std::vector<torch::Tensor> activations;
+  auto x = input;
+  const size_t hidden = model->size() - 1;  // all but the logits' convolution
+  size_t index = 0;
+  for (auto &layer : *model) {
+    if (index++ == hidden) break;
+    x = layer.forward(x);
+    if (layer.ptr()->as<torch::nn::LeakyReLUImpl>() != nullptr) activations.push_back(x);
+  }
+  return activations;
+}
 
 std::shared_ptr<PatchGan> make_discriminator(const DiscriminatorConfig &config) {
   auto discriminator = std::make_shared<PatchGan>(config);

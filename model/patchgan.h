@@ -2,6 +2,8 @@
 // n_layers = 3 each output logit sees a 70x70 patch; 256x256 in -> 30x30 out.
 #pragma once
 
+#include <vector>
+
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
 
@@ -18,6 +20,9 @@ class PatchGan : public torch::nn::Module {
   explicit PatchGan(const DiscriminatorConfig &config);
   // N x C x H x W in [-1, 1] -> N x 1 x H' x W' raw logits.
   torch::Tensor forward(const torch::Tensor &input);
+  // The activations after each LeakyReLU (n_layers + 1 of them, shallow to
+  // deep), for feature matching; the logits are not among them.
+  std::vector<torch::Tensor> features(const torch::Tensor &input);
   const DiscriminatorConfig &config() const { return config_; }
 
   torch::nn::Sequential model{nullptr};

@@ -10,6 +10,7 @@
 #include "model/gradient_normalization.h"
 #include "trainer/distributed.h"
 #include "trainer/equivariance_loss.h"
+#include "trainer/feature_matching_loss.h"
 #include "trainer/gan_loss.h"
 #include "trainer/gradient_loss.h"
 #include "trainer/random_stream.h"
@@ -177,6 +178,8 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
       loss_paired = loss_paired + edge_energy_l1(fake_B, real_B, options_.paired_edge_energy_window,
                                                  options_.paired_edge_energy_per_direction) *
                                       options_.paired_edge_energy_weight;
+    if (options_.paired_feature_matching_weight > 0)
+      loss_paired = loss_paired + feature_matching_l1(*D_A_, fake_B, real_B) * options_.paired_feature_matching_weight;
     loss = loss + loss_paired;
     losses.paired = loss_paired.item<double>();
   }

@@ -39,6 +39,7 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
       {"paired_edge_energy_weight", decimal(o.paired_edge_energy_weight)},
       {"paired_edge_energy_window", std::to_string(o.paired_edge_energy_window)},
       {"paired_edge_energy_per_direction", o.paired_edge_energy_per_direction ? "true" : "false"},
+      {"paired_feature_matching_weight", decimal(o.paired_feature_matching_weight)},
       {"temporal_weight", decimal(o.temporal_weight)},
       {"d_steps", std::to_string(o.d_steps)},
       {"discriminator_norm", o.discriminator_norm},

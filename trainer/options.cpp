@@ -133,6 +133,13 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
                "mean |Sobel y|) instead of their magnitude, so horizontal stripes cannot stand in for vertical "
                "edges")
       ->group(data);
+  app.add_option("--paired-feature-matching-weight", o.paired_feature_matching_weight,
+                 "Weight of a discriminator feature matching loss (pix2pixHD's): L1 between the infrared "
+                 "discriminator's hidden activations on G_A(visible) and on its aligned infrared image, averaged "
+                 "over its layers, so the output carries real infrared's kind of texture where real infrared has "
+                 "it; pairs images like --paired-weight; 0 = off")
+      ->check(CLI::NonNegativeNumber)
+      ->group(data);
   app.add_option("--temporal-weight", o.temporal_weight,
                  "Weight of an equivariance loss for video without shimmer: |G_A(W(visible)) - W(G_A(visible))| "
                  "for a random small camera motion W per step (shift up to 2 px, zoom up to 2 %, roll up to 1 "
@@ -277,7 +284,7 @@ std::string to_string(Scale scale) { return name_of(kScales, scale); }
 NLOHMANN_JSON_SERIALIZE_ENUM(GanLoss, {{GanLoss::vanilla, "vanilla"}, {GanLoss::lsgan, "lsgan"}, {GanLoss::hinge, "hinge"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(Scale, {{Scale::resize, "resize"}, {Scale::native, "native"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, datasets, datasets_file, load_size, crop_size, flip, scale, workers,
-                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, temporal_weight, generator, ngf, ndf, gradient_normalization, discriminator_norm,
+                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, temporal_weight, generator, ngf, ndf, gradient_normalization, discriminator_norm,
                                    gan_loss, lambda_cycle, lambda_identity, d_steps, lr, beta1, beta2, epochs,
                                    epochs_decay, batch_size, pool_size, max_steps, device, threads, precision, seed, out_dir,
                                    resume_dir, init_generator, export_path, save_every, log_every, samples)

@@ -36,6 +36,7 @@ struct TrainOptions {
   double paired_edge_energy_weight = 0.0;  // |edge energy of G_A(x) - of its infrared|
   int paired_edge_energy_window = 0;  // tile size of that comparison in pixels; 0 = whole image
   bool paired_edge_energy_per_direction = false;  // compare |gx| and |gy| energies each, not the magnitude
+  double paired_feature_matching_weight = 0.0;  // L1 between D_A's hidden activations on G_A(x) and its infrared
   double temporal_weight = 0.0;  // |G(W(x)) - W(G(x))| for small random camera motions W
   // model
   std::string generator = "resnet_9blocks_cbam";
@@ -71,7 +72,8 @@ struct TrainOptions {
   int samples = 4;     // rows in the sample grids
 
   // Whether any loss compares aligned pairs, so images are paired by name.
-  bool paired() const { return paired_weight > 0 || paired_ssim_weight > 0 || paired_gradient_weight > 0 || paired_edge_energy_weight > 0;
+  bool paired() const { return paired_weight > 0 || paired_ssim_weight > 0 || paired_gradient_weight > 0 || paired_edge_energy_weight > 0 ||
+           paired_feature_matching_weight > 0;
   }
 };
 

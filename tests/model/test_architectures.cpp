@@ -109,6 +109,25 @@ TEST(PatchGanArchitecture, MapsA256ImageTo30x30Logits) {
   EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{2, 1, 30, 30}));
 }
 
+TEST(PatchGanArchitecture, ItsFeaturesAreTheHiddenLayersBeforeTheLogits) {
+  // The reference's 4x4 convolutions with padding 1: stride 2 halves a side,
+  // stride 1 takes one off. 256 -> 128 (ndf), 64 (2 ndf), 32 (4 ndf), then
+  // 31 (8 ndf) at stride 1, and the logits' 30 are not a feature.
+  torch::NoGradGuard no_grad;
+  DiscriminatorConfig config;
+  config.in_channels = 1;
+  config.ndf = 8;
+  auto discriminator = make_discriminator(config);
+  const auto input = torch::randn({2, 1, 256, 256});
+  const auto features = discriminator->features(input);
+  ASSERT_EQ(features.size(), 4u);
+  const std::vector<std::vector<int64_t>> sizes{{2, 8, 128, 128}, {2, 16, 64, 64}, {2, 32, 32, 32}, {2, 64, 31, 31}};
+  for (size_t i = 0; i < features.size(); ++i) EXPECT_EQ(features[i].sizes(), sizes[i]) << "layer " << i;
+  // The features are the forward's own: the logits' convolution of the last.
+  EXPECT_TRUE(torch::allclose(discriminator->model[11]->as<torch::nn::Conv2d>()->forward(features[3]),
+                              discriminator->forward(input), 1e-5, 1e-6));
+}
+
 TEST(PatchGanArchitecture, WithoutNormTheInnerConvolutionsHaveNoBiasAsInTheReference) {
   DiscriminatorConfig config;
   config.norm = DiscriminatorNorm::none;

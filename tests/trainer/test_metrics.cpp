@@ -10,6 +10,8 @@
 #include <stdexcept>
 
 #include "model/autocast.h"
+#include "model/patchgan.h"
+#include "trainer/feature_matching_loss.h"
 #include "trainer/gradient_loss.h"
 #include "trainer/metrics.h"
 #include "trainer/ssim_loss.h"
@@ -252,6 +254,53 @@ TEST(GradientLoss, AGradientStepLowersIt) {
   // The gradient is small per pixel (a mean over every response): a long step.
   const double after = gradient_l1(guess.detach() - 20 * guess.grad(), target).item<double>();
   EXPECT_LT(after, loss.item<double>() - 1e-3) << loss.item<double>() << " -> " << after;
+}
+
+TEST(FeatureMatchingLoss, HandComputedOnATinyDiscriminator) {
+  // One channel throughout, no norm, n_layers 1: conv 4x4 stride 2 (weights
+  // 1/16, bias 0), LeakyReLU 0.2, conv 4x4 stride 1 (weights 1, no bias),
+  // LeakyReLU, then the logits. On a 4 x 4 image of constant c every window
+  // of the first conv (padding 1) holds 9 of its 16 taps inside: 2 x 2 values
+  // 9c/16; the second sees all four of them once: 1 x 1 value 4 x 9c/16.
+  // c = 0.5: 0.28125, then 1.125. c = -0.5: LeakyReLU(-0.28125) = -0.05625,
+  // then LeakyReLU(-0.225) = -0.045. Layer L1s 0.3375 and 1.17, mean 0.75375.
+  DiscriminatorConfig config;
+  config.in_channels = 1;
+  config.ndf = 1;
+  config.n_layers = 1;
+  config.norm = DiscriminatorNorm::none;
+  auto discriminator = make_discriminator(config);
+  {
+    torch::NoGradGuard no_grad;
+    auto parameters = discriminator->named_parameters();
+    parameters["model.0.weight"].fill_(1.0 / 16);
+    parameters["model.0.bias"].zero_();
+    ASSERT_EQ(parameters["model.2.weight"].sizes(), (std::vector<int64_t>{2, 1, 4, 4}));
+    parameters["model.2.weight"].fill_(1.0);
+  }
+  const auto bright = torch::full({1, 1, 4, 4}, 0.5), dark = torch::full({1, 1, 4, 4}, -0.5);
+  EXPECT_NEAR(feature_matching_l1(*discriminator, bright, dark).item<double>(), 0.75375, 1e-6);
+  EXPECT_NEAR(feature_matching_l1(*discriminator, dark, bright).item<double>(), 0.75375, 1e-6);
+  EXPECT_EQ(feature_matching_l1(*discriminator, bright, bright).item<double>(), 0.0);
+}
+
+TEST(FeatureMatchingLoss, GradientsReachTheGeneratedImageOnly) {
+  DiscriminatorConfig config;
+  config.in_channels = 1;
+  config.ndf = 4;
+  auto discriminator = make_discriminator(config);
+  for (auto &parameter : discriminator->parameters()) parameter.set_requires_grad(false);  // as in the G update
+  const cv::Mat x = image([](int i, int j) { return int(std::floor(128 + 100 * std::sin(i / 3.0) * std::cos(j / 2.0))); });
+  auto real = as_model_tensor(x).to(torch::kFloat).requires_grad_(true);
+  auto fake = (real * 0.3).detach().requires_grad_(true);  // the structure at a third of the contrast
+  auto loss = feature_matching_l1(*discriminator, fake, real);
+  loss.backward();
+  EXPECT_FALSE(real.grad().defined()) << "the real image's features are targets";
+  ASSERT_TRUE(fake.grad().defined());
+  ASSERT_TRUE(fake.grad().isfinite().all().item<bool>());
+  // A short step downhill (no pixel moves by more than 0.02) lowers it.
+  const auto step = 0.02 * fake.grad() / fake.grad().abs().max();
+  EXPECT_LT(feature_matching_l1(*discriminator, fake.detach() - step, real).item<double>(), loss.item<double>() - 1e-4);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <numeric>
 #include <tuple>
 
@@ -20,6 +21,7 @@
 #include "trainer/checkpoint.h"
 #include "trainer/cyclegan.h"
 #include "trainer/dataset.h"
+#include "trainer/feature_matching_loss.h"
 #include "trainer/gradient_loss.h"
 #include "trainer/training_run.h"
 
@@ -124,22 +126,40 @@ TEST_F(Training, ResumingEqualsTrainingUninterruptedBitForBit) {
   EXPECT_EQ(loss_rows_without_time(whole.out_dir + "/losses.csv"), loss_rows_without_time(second.out_dir + "/losses.csv"));
 }
 
-TEST_F(Training, TheEdgeLossIsCountedInThePairedColumn) {
-  TrainOptions o = paired_options("resnet_1blocks_cbam");
-  o.paired_gradient_weight = 5;
+// One step's "paired" loss column against `expected_loss` of what its
+// generator update sees (training mode: batch statistics), from the same
+// weights.
+void expect_paired_column(const TrainOptions &o,
+                          const std::function<torch::Tensor(CycleGan &, const Batch &)> &expected_loss) {
   TrainingData data(o);
   ASSERT_TRUE(data.paired());
   CycleGan model(o, c10::Device(c10::kCPU));
   const Batch batch = data.batch(0);
   double expected = 0;
   {
-    // What the step's generator update sees (training mode: batch statistics).
     torch::NoGradGuard no_grad;
-    expected = 5 * gradient_l1(model.G_A().forward(batch.visible), batch.infrared).item<double>();
+    expected = expected_loss(model, batch).item<double>();
   }
   const StepLosses losses = model.step({batch, {}}, 0);
   EXPECT_GT(expected, 0);
   EXPECT_NEAR(losses.paired, expected, 1e-6 * expected);
+}
+
+TEST_F(Training, TheEdgeLossIsCountedInThePairedColumn) {
+  TrainOptions o = paired_options("resnet_1blocks_cbam");
+  o.paired_gradient_weight = 5;
+  expect_paired_column(o, [](CycleGan &model, const Batch &batch) {
+    return 5 * gradient_l1(model.G_A().forward(batch.visible), batch.infrared);
+  });
+}
+
+TEST_F(Training, TheFeatureMatchingLossIsCountedInThePairedColumn) {
+  TrainOptions o = paired_options("resnet_1blocks_cbam");
+  o.paired_feature_matching_weight = 3;
+  expect_paired_column(o, [](CycleGan &model, const Batch &batch) {
+    // The infrared discriminator D_A, on G_A's output and its aligned image.
+    return 3 * feature_matching_l1(model.D_A(), model.G_A().forward(batch.visible), batch.infrared);
+  });
 }
 
 TEST_F(Training, TheEdgeEnergyLossShapesNeedItsWeight) {
@@ -173,6 +193,7 @@ TEST_F(Training, TheExportedGeneratorLoadsAndTranslates) {
   EXPECT_EQ(loaded.metadata.at("gradient_normalization"), "on");
   EXPECT_EQ(loaded.metadata.at("training_visible_images"), "8");
   EXPECT_EQ(loaded.metadata.at("paired_gradient_weight"), "0");
+  EXPECT_EQ(loaded.metadata.at("paired_feature_matching_weight"), "0");
   EXPECT_EQ(loaded.metadata.at("precision"), "fp32");
   torch::NoGradGuard no_grad;
   auto output = loaded.generator->forward(torch::rand({1, 3, 48, 80}) * 2 - 1);
@@ -192,6 +213,7 @@ TEST_F(Training, Bf16StepsFollowFp32WithinRoundingAndAreRecorded) {
   o.paired_gradient_weight = 5;
   o.paired_edge_energy_weight = 5;
   o.paired_edge_energy_window = 16;
+  o.paired_feature_matching_weight = 5;
   o.temporal_weight = 5;
   TrainingData data(o);
   TrainOptions reduced = o;
