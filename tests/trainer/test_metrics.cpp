@@ -257,8 +257,8 @@ TEST(GradientLoss, AGradientStepLowersIt) {
 }
 
 TEST(FeatureMatchingLoss, HandComputedOnATinyDiscriminator) {
-  // One channel throughout, no norm, n_layers 1: conv 4x4 stride 2 (weights
-  // 1/16, bias 0), LeakyReLU 0.2, conv 4x4 stride 1 (weights 1, no bias),
+  // ndf 1, n_layers 1, no norm: conv 1 -> 1, 4x4 stride 2 (weights 1/16, bias
+  // 0), LeakyReLU 0.2, conv 1 -> 2, 4x4 stride 1 (weights 1, no bias),
   // LeakyReLU, then the logits. On a 4 x 4 image of constant c every window
   // of the first conv (padding 1) holds 9 of its 16 taps inside: 2 x 2 values
   // 9c/16; the second sees all four of them once: 1 x 1 value 4 x 9c/16.
