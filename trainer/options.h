@@ -72,8 +72,9 @@ struct TrainOptions {
   int samples = 4;     // rows in the sample grids
 
   // Whether any loss compares aligned pairs, so images are paired by name.
-  bool paired() const { return paired_weight > 0 || paired_ssim_weight > 0 || paired_gradient_weight > 0 || paired_edge_energy_weight > 0 ||
-           paired_feature_matching_weight > 0;
+  bool paired() const {
+    return paired_weight > 0 || paired_ssim_weight > 0 || paired_gradient_weight > 0 ||
+           paired_edge_energy_weight > 0 || paired_feature_matching_weight > 0;
   }
 };
 
