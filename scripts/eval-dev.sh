@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Scores a generator on every dev test split, beside the trivial answer it must
 # beat (the visible image in gray), and prints one markdown table: set | pairs |
-# model PSNR / SSIM / sharpness | gray PSNR / SSIM / sharpness. The splits:
+# model PSNR / SSIM / sharpness | model hot targets: contrast ratio / PSNR |
+# the same two for the gray image | share of target pixels | stripe ratio of
+# the model, the gray image and the real infrared. The splits:
 # RoadScene test; MSRS test, day and night apart (names end in D or N); the
 # M3SVD clips 0111_1753 and 0115_1834 (held out from training; the other four
 # clips are training data).
@@ -49,30 +51,37 @@ splits=(
   "M3SVD 0115_1834 (held out)|$data/m3svd/0115_1834||m3svd-0115_1834"
 )
 
-# gncyclegan-eval ARGS... -> "pairs PSNR / SSIM / sharpness" (JSON has no
-# infinity: an infinite PSNR, identical images, arrives as null)
+# gncyclegan-eval ARGS... -> "pairs|PSNR / SSIM / sharpness|contrast / PSNR|target %|stripes|real stripes"
+# (JSON has no infinity: an infinite PSNR, identical images, arrives as null;
+# a split without hot targets has no target scores)
 scores() {
   "$evaluate" "$@" --json | python3 -c '
 import json, sys
 j = json.load(sys.stdin)
-mean = lambda key, digits: "inf" if j[key]["mean"] is None else "%.*f" % (digits, j[key]["mean"])
-print(j["pairs"], mean("psnr", 4), "/", mean("ssim", 4), "/", mean("sharpness", 3))'
+def mean(key, digits, scale=1):
+    value = j[key]["mean"]
+    return "inf" if value is None else "%.*f" % (digits, scale * value)
+targets = "– / –" if j["images_with_targets"] == 0 else mean("target_contrast", 3) + " / " + mean("target_psnr", 2)
+print(j["pairs"], " / ".join([mean("psnr", 4), mean("ssim", 4), mean("sharpness", 3)]),
+      targets, mean("target_fraction", 1, 100),
+      mean("stripe_ratio", 2), mean("reference_stripe_ratio", 2), sep="|")'
 }
 
-echo "| set | pairs | model PSNR / SSIM / sharpness | gray PSNR / SSIM / sharpness |"
-echo "|---|---:|---|---|"
+echo "| set | pairs | model PSNR / SSIM / sharpness | model targets: contrast / PSNR | gray PSNR / SSIM / sharpness | gray targets: contrast / PSNR | targets (% of pixels) | stripes: model / gray / real |"
+echo "|---|---:|---|---|---|---|---:|---|"
 for split in "${splits[@]}"; do
   IFS='|' read -r label dir suffix name <<<"$split"
   if [ ! -d "$dir/visible" ] || [ ! -d "$dir/infrared" ]; then
     echo "warning: $dir has no visible/ and infrared/: $label skipped" >&2
-    echo "| $label | – | (missing) | (missing) |"
+    echo "| $label | – | (missing) | | (missing) | | | |"
     continue
   fi
   args=(--visible "$dir/visible" --infrared "$dir/infrared" ${suffix:+--only-suffix "$suffix"})
   model_out=() gray_out=()
   [ -z "$out" ] || model_out=(--out "$out/$name/model") gray_out=(--out "$out/$name/gray")
   echo "scoring $label ..." >&2
-  model_scores=$(scores "${args[@]}" --model "$model" "${model_out[@]}" "${extra[@]}")
-  gray_scores=$(scores "${args[@]}" --baseline gray "${gray_out[@]}")
-  echo "| $label | ${model_scores%% *} | ${model_scores#* } | ${gray_scores#* } |"
+  IFS='|' read -r pairs model_scores model_targets fraction model_stripes real_stripes \
+    <<<"$(scores "${args[@]}" --model "$model" "${model_out[@]}" "${extra[@]}")"
+  IFS='|' read -r _ gray_scores gray_targets _ gray_stripes _ <<<"$(scores "${args[@]}" --baseline gray "${gray_out[@]}")"
+  echo "| $label | $pairs | $model_scores | $model_targets | $gray_scores | $gray_targets | $fraction | $model_stripes / $gray_stripes / $real_stripes |"
 done

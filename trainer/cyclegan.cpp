@@ -13,6 +13,7 @@
 #include "trainer/feature_matching_loss.h"
 #include "trainer/gan_loss.h"
 #include "trainer/gradient_loss.h"
+#include "trainer/hot_target_loss.h"
 #include "trainer/random_stream.h"
 #include "trainer/ssim_loss.h"
 
@@ -180,6 +181,13 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
                                       options_.paired_edge_energy_weight;
     if (options_.paired_feature_matching_weight > 0)
       loss_paired = loss_paired + feature_matching_l1(*D_A_, fake_B, real_B) * options_.paired_feature_matching_weight;
+    if (options_.paired_target_weight > 0 || options_.paired_target_contrast_weight > 0) {
+      const HotTargetMasks masks = hot_target_masks(real_B);
+      if (options_.paired_target_weight > 0)
+        loss_paired = loss_paired + target_l1(fake_B, real_B, masks) * options_.paired_target_weight;
+      if (options_.paired_target_contrast_weight > 0)
+        loss_paired = loss_paired + target_contrast_l1(fake_B, real_B, masks) * options_.paired_target_contrast_weight;
+    }
     loss = loss + loss_paired;
     losses.paired = loss_paired.item<double>();
   }

@@ -9,6 +9,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "trainer/hot_targets.h"
 #include "trainer/random_stream.h"
 
 namespace gncyclegan::train {
@@ -190,7 +191,7 @@ cv::Rect TrainingData::random_crop(cv::Size size, uint64_t &state) const {
   return {x, y, crop, crop};
 }
 
-cv::Mat TrainingData::prepare(const std::string &path, Domain domain, double scale, cv::Rect crop, bool flip) const {
+cv::Mat TrainingData::load(const std::string &path, Domain domain, double scale) const {
   cv::Mat image;
   try {
     image = read_image(path, domain);
@@ -206,11 +207,34 @@ cv::Mat TrainingData::prepare(const std::string &path, Domain domain, double sca
     cv::resize(image, image, working, 0, 0, shrink ? cv::INTER_AREA : cv::INTER_CUBIC);
     cv::min(cv::max(image, 0.0), 1.0, image);  // bicubic overshoot
   }
+  return image;
+}
+
+cv::Mat TrainingData::prepare(const std::string &path, Domain domain, double scale, cv::Rect crop, bool flip) const {
+  return cut(load(path, domain, scale), path, crop, flip);
+}
+
+cv::Mat TrainingData::cut(const cv::Mat &image, const std::string &path, cv::Rect crop, bool flip) {
   cv::Mat cropped = image(crop & cv::Rect(0, 0, image.cols, image.rows)).clone();
   if (cropped.cols != crop.width || cropped.rows != crop.height)
     throw DataError(path + " changed size since training started");
   if (flip) cv::flip(cropped, cropped, 1);
   return cropped;
+}
+
+cv::Rect TrainingData::richest_crop(const cv::Mat &infrared, const std::vector<cv::Rect> &candidates) {
+  cv::Mat bytes;
+  infrared.convertTo(bytes, CV_8U, 255.0);
+  cv::Mat counts;  // (rows + 1) x (cols + 1) running sums of target pixels
+  cv::integral(hot_target_mask(bytes) / 255, counts, CV_32S);
+  cv::Rect best = candidates.front();
+  int most = -1;
+  for (const cv::Rect &window : candidates) {
+    const int inside = counts.at<int>(window.br()) - counts.at<int>(window.y, window.x + window.width) -
+                       counts.at<int>(window.y + window.height, window.x) + counts.at<int>(window.tl());
+    if (inside > most) std::tie(best, most) = std::make_pair(window, inside);
+  }
+  return best;
 }
 
 Batch TrainingData::make(const std::vector<ImageChoice> &choices, uint64_t seed_base) const {
@@ -223,17 +247,22 @@ Batch TrainingData::make(const std::vector<ImageChoice> &choices, uint64_t seed_
     const double scale = set.spec.scale;
     const cv::Size size_a = working_size(set.visible.sizes[choice.visible], scale);
     const cv::Size size_b = working_size(set.infrared.sizes[choice.infrared], scale);
-    const cv::Rect crop_a = random_crop(size_a, state);
+    cv::Rect crop_a = random_crop(size_a, state);
+    std::vector<cv::Rect> candidates{crop_a};
+    if (paired())
+      for (int k = 1; k < options_.target_crops; ++k) candidates.push_back(random_crop(size_a, state));
     const bool flip_a = options_.flip && uniform(state, 2) == 1;
     // Aligned pairs share the crop window and the flip.
-    const cv::Rect crop_b = paired() ? crop_a : random_crop(size_b, state);
+    cv::Rect crop_b = paired() ? crop_a : random_crop(size_b, state);
     const bool flip_b = paired() ? flip_a : options_.flip && uniform(state, 2) == 1;
     // Every rank draws every item's crop, so each item's crop is the same
     // however many ranks share the step; only this rank's are read.
     if (item < first || item >= first + size_t(options_.batch_size)) continue;
+    const std::string &infrared_path = set.infrared.paths[choice.infrared];
+    const cv::Mat infrared_image = load(infrared_path, Domain::infrared, scale);
+    if (candidates.size() > 1) crop_b = crop_a = richest_crop(infrared_image, candidates);
     visible.push_back(image_to_tensor(prepare(set.visible.paths[choice.visible], Domain::visible, scale, crop_a, flip_a)));
-    infrared.push_back(
-        image_to_tensor(prepare(set.infrared.paths[choice.infrared], Domain::infrared, scale, crop_b, flip_b)));
+    infrared.push_back(image_to_tensor(cut(infrared_image, infrared_path, crop_b, flip_b)));
   }
   return {torch::stack(visible), torch::stack(infrared)};
 }

@@ -120,7 +120,13 @@ class TrainingData {
   Draw draw(int64_t step) const;
   ImageChoice uniform_choice(uint64_t &state) const;  // a set by weight, then its images
   cv::Mat prepare(const std::string &path, Domain domain, double scale, cv::Rect crop, bool flip) const;
+  cv::Mat load(const std::string &path, Domain domain, double scale) const;  // at its working size
+  // `crop` of an image `load` gave for `path`, flipped if asked.
+  static cv::Mat cut(const cv::Mat &image, const std::string &path, cv::Rect crop, bool flip);
   cv::Rect random_crop(cv::Size size, uint64_t &state) const;
+  // Of `candidates`, the window holding the most hot-target pixels of
+  // `infrared` (0..1, at its working size: --target-crops); the first on a tie.
+  static cv::Rect richest_crop(const cv::Mat &infrared, const std::vector<cv::Rect> &candidates);
   cv::Size working_size(cv::Size native, double scale) const;
   int64_t step_images() const { return int64_t(options_.batch_size) * shard_.world; }
   // This rank's share of `choices`, each item cropped and flipped as it would

@@ -1,8 +1,8 @@
 // gncyclegan-eval: scores a generator (or a folder of predictions, or a trivial
 // baseline) on aligned visible/infrared test pairs with the paper's PSNR and
-// SSIM, as MATLAB R2019a computes them, and our sharpness ratio; `video`
-// scores a translated video's temporal stability, `make-clip` makes a test
-// clip of known motion from a pair.
+// SSIM, as MATLAB R2019a computes them, our sharpness and stripe ratios and
+// hot-target scores; `video` scores a translated video's temporal stability,
+// `make-clip` makes a test clip of known motion from a pair.
 #include <cmath>
 #include <cstdio>
 #include <exception>
@@ -24,8 +24,11 @@ using namespace gncyclegan::train;
 namespace {
 
 void print_score(const ImageScore &score, size_t done, size_t total) {
-  std::printf("%3zu/%zu  %-28s PSNR %8.4f dB  SSIM %.4f  sharpness %.4f", done, total, score.name.c_str(), score.psnr,
-              score.ssim, score.sharpness);
+  std::printf("%3zu/%zu  %-28s PSNR %8.4f dB  SSIM %.4f  sharpness %.4f  stripes %.2f", done, total, score.name.c_str(),
+              score.psnr, score.ssim, score.sharpness, score.stripe_ratio);
+  if (score.target_fraction > 0)
+    std::printf("  targets %4.1f %%: contrast %6.3f  PSNR %7.3f dB", 100 * score.target_fraction, score.target_contrast,
+                score.target_psnr);
   if (score.inference_ms >= 0) std::printf("  %8.1f ms", score.inference_ms);
   std::printf("\n");
   std::fflush(stdout);
@@ -49,7 +52,11 @@ int main_or_throw(int argc, char **argv) {
       "gncyclegan-eval: translates each visible test image with a generator and scores it against the infrared "
       "image of the same name: PSNR (peak 255) and SSIM (11x11 Gaussian window, sigma 1.5, replicate borders) "
       "on 8-bit grayscale, as MATLAB R2019a computes them, and sharpness (mean 3x3 Sobel gradient magnitude of the "
-      "output over that of the real infrared image, borders replicated; 1 = as sharp as real infrared). Images run "
+      "output over that of the real infrared image, borders replicated; 1 = as sharp as real infrared), the stripe "
+      "ratio (mean |Sobel gy| / mean |Sobel gx| of the output, beside the real infrared's) and, on the real "
+      "infrared's hot targets (warmer than their 151-pixel median background by over 30 gray levels, opened by a 3x3 "
+      "cross, components of 40+ pixels), the target contrast ratio (output's target-minus-surrounding-ring mean over "
+      "the real infrared's: 1 = as warm as real, 0 = invisible), the target PSNR and the share of target pixels. Images run "
       "at their own size (padded to the generator's size multiple by repeating the border, then cropped back), or "
       "resized by --scale. When every name ends in D or N (MSRS: day, night), the summary also scores the two apart.",
       "gncyclegan-eval");
@@ -97,7 +104,8 @@ int main_or_throw(int argc, char **argv) {
 
   auto *output = "Output";
   app.add_option("--out", options.out_dir,
-                 "Write scores.csv (per image), summary.json and mosaic.png (visible | generated | infrared) here")
+                 "Write scores.csv (per image), summary.json and mosaic.png (visible | generated | infrared, hot targets "
+                 "outlined in red) here")
       ->group(output);
   app.add_option("--mosaic-height", options.mosaic_height, "Height of each mosaic row in pixels")
       ->check(CLI::Range(16, 2048))

@@ -11,6 +11,7 @@
 
 #include "trainer/atomic_file.h"
 #include "trainer/dataset.h"
+#include "trainer/hot_targets.h"
 #include "trainer/image_io.h"
 #include "trainer/metrics.h"
 #include "trainer/model_runner.h"
@@ -38,12 +39,19 @@ std::optional<std::string> find_prediction(const std::string &dir, const std::st
   return std::nullopt;
 }
 
-// A row of the mosaic: visible | generated | real infrared, `height` pixels high.
-cv::Mat mosaic_row(const cv::Mat &visible_rgb, const cv::Mat &generated, const cv::Mat &infrared, int height) {
+// A row of the mosaic: visible | generated | real infrared, `height` pixels
+// high, the real infrared's hot targets outlined in red on the last two.
+cv::Mat mosaic_row(const cv::Mat &visible_rgb, const cv::Mat &generated, const cv::Mat &infrared,
+                   const cv::Mat &targets, int height) {
   cv::Mat visible_bgr, generated_bgr, infrared_bgr, row;
   cv::cvtColor(to_u8(visible_rgb), visible_bgr, cv::COLOR_RGB2BGR);
   cv::cvtColor(generated, generated_bgr, cv::COLOR_GRAY2BGR);
   cv::cvtColor(infrared, infrared_bgr, cv::COLOR_GRAY2BGR);
+  std::vector<std::vector<cv::Point>> outlines;
+  cv::findContours(targets, outlines, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+  const int thickness = std::max(1, int(std::lround(infrared.rows / double(height))));  // ~1 pixel once resized
+  for (cv::Mat *panel : {&generated_bgr, &infrared_bgr})
+    cv::drawContours(*panel, outlines, -1, cv::Scalar(0, 0, 255), thickness, cv::LINE_8);
   cv::hconcat(std::vector<cv::Mat>{visible_bgr, generated_bgr, infrared_bgr}, row);
   const int width = std::max(1, int(std::lround(row.cols * double(height) / row.rows)));
   cv::resize(row, row, {width, height}, 0, 0, cv::INTER_AREA);
@@ -83,13 +91,50 @@ std::string scores_text(const Evaluation &evaluation) {
          fixed(s.std, 4) + "  sharpness " + fixed(e.mean, 4) + " ± " + fixed(e.std, 4);
 }
 
-nlohmann::json stat_json(const Statistic &s) { return {{"mean", s.mean}, {"std", s.std}}; }
+// "targets: contrast 0.42 ± 0.20  PSNR 15.10 dB  2.1 % of pixels (20 of 20 images)  stripes 1.35 (real 1.08)"
+std::string targets_text(const Evaluation &evaluation) {
+  const Statistic c = evaluation.target_contrast();
+  std::string text = "targets: ";
+  if (evaluation.images_with_targets() == 0)
+    text += "none found";
+  else
+    text += "contrast " + fixed(c.mean, 3) + " ± " + fixed(c.std, 3) + "  PSNR " + fixed(evaluation.target_psnr().mean, 2) +
+            " dB  " + fixed(100 * evaluation.target_fraction().mean, 1) + " % of pixels (" +
+            std::to_string(evaluation.images_with_targets()) + " of " + std::to_string(evaluation.images.size()) +
+            " images)";
+  return text + "  stripes " + fixed(evaluation.stripe_ratio().mean, 2) + " (real " +
+         fixed(evaluation.reference_stripe_ratio().mean, 2) + ")";
+}
+
+// NaN (no value to average) and infinity (PSNR of equal images) are JSON's null.
+nlohmann::json number(double value) { return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr); }
+
+nlohmann::json stat_json(const Statistic &s) {
+  return {{"mean", number(s.mean)}, {"std", number(s.std)}};
+}
+
+// The scores every Evaluation and each day/night group reports.
+nlohmann::json scores_json(const Evaluation &evaluation) {
+  return {{"pairs", evaluation.images.size()},
+          {"psnr", stat_json(evaluation.psnr())},
+          {"ssim", stat_json(evaluation.ssim())},
+          {"sharpness", stat_json(evaluation.sharpness())},
+          {"target_contrast", stat_json(evaluation.target_contrast())},
+          {"target_psnr", stat_json(evaluation.target_psnr())},
+          {"target_fraction", stat_json(evaluation.target_fraction())},
+          {"images_with_targets", evaluation.images_with_targets()},
+          {"stripe_ratio", stat_json(evaluation.stripe_ratio())},
+          {"reference_stripe_ratio", stat_json(evaluation.reference_stripe_ratio())}};
+}
 
 }  // namespace
 
-Statistic statistic(const std::vector<double> &values) {
+Statistic statistic(const std::vector<double> &all) {
+  std::vector<double> values;
+  for (double value : all)
+    if (!std::isnan(value)) values.push_back(value);
   Statistic result;
-  if (values.empty()) return result;
+  if (values.empty()) return {std::nan(""), std::nan("")};
   double sum = 0;
   for (double value : values) sum += value;
   result.mean = sum / double(values.size());
@@ -101,22 +146,25 @@ Statistic statistic(const std::vector<double> &values) {
   return result;
 }
 
-Statistic Evaluation::psnr() const {
+Statistic Evaluation::of(double ImageScore::*field) const {
   std::vector<double> values;
-  for (const auto &image : images) values.push_back(image.psnr);
+  for (const auto &image : images) values.push_back(image.*field);
   return statistic(values);
 }
 
-Statistic Evaluation::ssim() const {
-  std::vector<double> values;
-  for (const auto &image : images) values.push_back(image.ssim);
-  return statistic(values);
-}
+Statistic Evaluation::psnr() const { return of(&ImageScore::psnr); }
+Statistic Evaluation::ssim() const { return of(&ImageScore::ssim); }
+Statistic Evaluation::sharpness() const { return of(&ImageScore::sharpness); }
+Statistic Evaluation::target_contrast() const { return of(&ImageScore::target_contrast); }
+Statistic Evaluation::target_psnr() const { return of(&ImageScore::target_psnr); }
+Statistic Evaluation::target_fraction() const { return of(&ImageScore::target_fraction); }
+Statistic Evaluation::stripe_ratio() const { return of(&ImageScore::stripe_ratio); }
+Statistic Evaluation::reference_stripe_ratio() const { return of(&ImageScore::reference_stripe_ratio); }
 
-Statistic Evaluation::sharpness() const {
-  std::vector<double> values;
-  for (const auto &image : images) values.push_back(image.sharpness);
-  return statistic(values);
+size_t Evaluation::images_with_targets() const {
+  size_t count = 0;
+  for (const auto &image : images) count += image.target_fraction > 0;
+  return count;
 }
 
 Statistic Evaluation::inference_ms() const {
@@ -130,7 +178,7 @@ std::string Evaluation::summary_line() const {
   std::string line = scores_text(*this) + "  (" + std::to_string(images.size()) + " pairs, " + method;
   if (!device.empty())
     line += ", scale " + fixed(scale, 3) + ", " + fixed(inference_ms().mean, 1) + " ms/image on " + device;
-  return line + ")";
+  return line + ")\n" + targets_text(*this);
 }
 
 std::vector<std::pair<std::string, Evaluation>> Evaluation::day_night() const {
@@ -152,32 +200,33 @@ std::vector<std::string> Evaluation::day_night_lines() const {
   for (const auto &[label, group] : day_night()) {
     std::string padded = label + ":";
     padded.resize(7, ' ');
-    lines.push_back(padded + scores_text(group) + "  (" + std::to_string(group.images.size()) + " pairs)");
+    lines.push_back(padded + scores_text(group) + "  (" + std::to_string(group.images.size()) + " pairs)\n       " +
+                    targets_text(group));
   }
   return lines;
 }
 
 nlohmann::json Evaluation::to_json() const {
-  nlohmann::json json = {{"method", method},
-                         {"pairs", images.size()},
-                         {"psnr", stat_json(psnr())},
-                         {"ssim", stat_json(ssim())},
-                         {"sharpness", stat_json(sharpness())},
-                         {"warnings", warnings},
-                         {"images", nlohmann::json::array()}};
+  nlohmann::json json = scores_json(*this);
+  json["method"] = method;
+  json["warnings"] = warnings;
+  json["images"] = nlohmann::json::array();
   if (!device.empty()) {
     json["device"] = device;
     json["scale"] = scale;
     json["inference_ms"] = stat_json(inference_ms());
   }
-  for (const auto &[label, group] : day_night())
-    json[label] = {{"pairs", group.images.size()},
-                   {"psnr", stat_json(group.psnr())},
-                   {"ssim", stat_json(group.ssim())},
-                   {"sharpness", stat_json(group.sharpness())}};
+  for (const auto &[label, group] : day_night()) json[label] = scores_json(group);
   for (const auto &image : images) {
-    nlohmann::json row = {
-        {"name", image.name}, {"psnr", image.psnr}, {"ssim", image.ssim}, {"sharpness", image.sharpness}};
+    nlohmann::json row = {{"name", image.name},
+                          {"psnr", image.psnr},
+                          {"ssim", image.ssim},
+                          {"sharpness", image.sharpness},
+                          {"target_contrast", number(image.target_contrast)},
+                          {"target_psnr", number(image.target_psnr)},
+                          {"target_fraction", image.target_fraction},
+                          {"stripe_ratio", image.stripe_ratio},
+                          {"reference_stripe_ratio", image.reference_stripe_ratio}};
     if (image.inference_ms >= 0) row["inference_ms"] = image.inference_ms;
     json["images"].push_back(row);
   }
@@ -185,9 +234,14 @@ nlohmann::json Evaluation::to_json() const {
 }
 
 std::string Evaluation::to_csv() const {
-  std::string csv = "name,psnr_db,ssim,sharpness,inference_ms\n";
+  std::string csv =
+      "name,psnr_db,ssim,sharpness,target_contrast,target_psnr_db,target_fraction,stripe_ratio,reference_stripe_ratio,"
+      "inference_ms\n";
+  auto cell = [](double value) { return std::isnan(value) ? std::string() : fixed(value, 6); };
   for (const auto &image : images)
     csv += image.name + "," + fixed(image.psnr, 6) + "," + fixed(image.ssim, 6) + "," + fixed(image.sharpness, 6) + "," +
+           cell(image.target_contrast) + "," + cell(image.target_psnr) + "," + fixed(image.target_fraction, 6) + "," +
+           fixed(image.stripe_ratio, 6) + "," + fixed(image.reference_stripe_ratio, 6) + "," +
            (image.inference_ms >= 0 ? fixed(image.inference_ms, 2) : "") + "\n";
   return csv;
 }
@@ -260,8 +314,15 @@ Evaluation evaluate(const EvalOptions &options, ScoreCallback on_score) {
     score.psnr = psnr(generated, target);
     score.ssim = ssim(generated, target);
     score.sharpness = sharpness(generated, target);
+    const cv::Mat target_mask = hot_target_mask(target);
+    const HotTargetScore targets = score_hot_targets(generated, target, target_mask);
+    score.target_contrast = targets.contrast;
+    score.target_psnr = targets.psnr;
+    score.target_fraction = targets.fraction;
+    score.stripe_ratio = stripe_ratio(generated);
+    score.reference_stripe_ratio = stripe_ratio(target);
     evaluation.images.push_back(score);
-    if (!options.out_dir.empty()) mosaic.push_back(mosaic_row(visible_rgb, generated, target, options.mosaic_height));
+    if (!options.out_dir.empty()) mosaic.push_back(mosaic_row(visible_rgb, generated, target, target_mask, options.mosaic_height));
     if (on_score) on_score(score, evaluation.images.size(), matched.pairs.size());
   }
 

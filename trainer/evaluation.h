@@ -1,7 +1,7 @@
 // gncyclegan-eval's work: translate each visible test image (or take a given
 // prediction, or a trivial baseline), and score it against the infrared image
-// of the same name with the paper's PSNR and SSIM and our sharpness ratio
-// (trainer/metrics.h).
+// of the same name with the paper's PSNR and SSIM, our sharpness and stripe
+// ratios (trainer/metrics.h) and hot-target scores (trainer/hot_targets.h).
 #pragma once
 
 #include <string>
@@ -43,6 +43,12 @@ struct ImageScore {
   double psnr = 0;
   double ssim = 0;
   double sharpness = 0;  // edge energy of the output / of the real infrared
+  // Hot targets (trainer/hot_targets.h): NaN where the real infrared has none.
+  double target_contrast = 0;
+  double target_psnr = 0;
+  double target_fraction = 0;
+  double stripe_ratio = 0;            // the output's mean |gy| / mean |gx|
+  double reference_stripe_ratio = 0;  // the real infrared's
   double inference_ms = -1;  // < 0: nothing was run (baselines, predictions)
 };
 
@@ -50,6 +56,7 @@ struct Statistic {
   double mean = 0;
   double std = 0;  // sample standard deviation (n - 1), as MATLAB's std
 };
+// Of the values that are not NaN.
 Statistic statistic(const std::vector<double> &values);
 
 struct Evaluation {
@@ -59,11 +66,21 @@ struct Evaluation {
   std::vector<ImageScore> images;
   std::vector<std::string> warnings;  // images skipped, and why
 
+  Statistic of(double ImageScore::*field) const;  // over the images where it is not NaN
+
   Statistic psnr() const;
   Statistic ssim() const;
   Statistic sharpness() const;
+  // Over the images with hot targets only (the others have none to score).
+  Statistic target_contrast() const;
+  Statistic target_psnr() const;
+  Statistic target_fraction() const;  // over every image
+  size_t images_with_targets() const;
+  Statistic stripe_ratio() const;
+  Statistic reference_stripe_ratio() const;
   Statistic inference_ms() const;  // over the images a generator ran on
   // "PSNR 13.52 ± 1.20 dB  SSIM 0.4572 ± 0.0480  sharpness 0.61 ± 0.08  (20 pairs, ...)"
+  // then "targets: contrast 0.42 ± 0.20  PSNR 15.10 dB  2.1 % of pixels (20 images)  stripes 1.35 (real 1.08)"
   std::string summary_line() const;
   // Day and night apart, when the names tell (MSRS: every name without
   // extension ends in D or N) and both occur: {"day", its pairs}, {"night",

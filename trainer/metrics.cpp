@@ -60,21 +60,41 @@ std::vector<double> to_doubles(const cv::Mat &image) {
 
 }  // namespace
 
-double mean_gradient_magnitude(const cv::Mat &image) {
-  if (image.type() != CV_8UC1) throw std::invalid_argument("sharpness: the image must be 8-bit single-channel");
-  if (image.empty()) throw std::invalid_argument("sharpness: the image is empty");
+namespace {
+
+// Calls visit(gx, gy) for every pixel's 3x3 Sobel derivatives, borders replicated.
+template <typename Visit>
+void for_each_sobel(const cv::Mat &image, const char *metric, Visit visit) {
+  if (image.type() != CV_8UC1) throw std::invalid_argument(std::string(metric) + ": the image must be 8-bit single-channel");
+  if (image.empty()) throw std::invalid_argument(std::string(metric) + ": the image is empty");
   const int rows = image.rows, cols = image.cols;
   auto at = [&](int i, int j) { return double(image.at<uint8_t>(std::clamp(i, 0, rows - 1), std::clamp(j, 0, cols - 1))); };
-  double sum = 0;
   for (int i = 0; i < rows; ++i)
     for (int j = 0; j < cols; ++j) {
       const double gx = (at(i - 1, j + 1) + 2 * at(i, j + 1) + at(i + 1, j + 1)) -
                         (at(i - 1, j - 1) + 2 * at(i, j - 1) + at(i + 1, j - 1));
       const double gy = (at(i + 1, j - 1) + 2 * at(i + 1, j) + at(i + 1, j + 1)) -
                         (at(i - 1, j - 1) + 2 * at(i - 1, j) + at(i - 1, j + 1));
-      sum += std::sqrt(gx * gx + gy * gy);
+      visit(gx, gy);
     }
+}
+
+}  // namespace
+
+double mean_gradient_magnitude(const cv::Mat &image) {
+  double sum = 0;
+  for_each_sobel(image, "sharpness", [&](double gx, double gy) { sum += std::sqrt(gx * gx + gy * gy); });
   return sum / static_cast<double>(image.total());
+}
+
+double stripe_ratio(const cv::Mat &image) {
+  double across = 0, down = 0;
+  for_each_sobel(image, "stripe ratio", [&](double gx, double gy) {
+    across += std::abs(gx);
+    down += std::abs(gy);
+  });
+  if (across == 0) return down == 0 ? 1.0 : std::numeric_limits<double>::infinity();
+  return down / across;
 }
 
 double sharpness(const cv::Mat &output, const cv::Mat &reference) {

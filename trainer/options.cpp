@@ -32,6 +32,10 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
   app.option_defaults()->always_capture_default()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   auto *data = "Data";
+  // A data-group option that cannot be negative: the loss weights (0 = off) and windows.
+  auto add_data_option = [&](const char *name, auto &value, const std::string &help) {
+    app.add_option(name, value, help)->check(CLI::NonNegativeNumber)->group(data);
+  };
   app.add_option("--visible", o.visible_dir, "Directory of visible (RGB) training images")->group(data);
   app.add_option("--infrared", o.infrared_dir,
                  "Directory of infrared training images (single channel, 8- or 16-bit; a 16-bit image is "
@@ -98,54 +102,57 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
   app.add_option("--workers", o.workers, "Threads that decode and augment images ahead of the training step")
       ->check(CLI::Range(1, 64))
       ->group(data);
-  app.add_option("--paired-weight", o.paired_weight,
-                 "Weight of an L1 loss between G_A(visible) and its aligned infrared image (and back); needs "
-                 "aligned pairs with matching file names; 0 = the paper's unpaired training")
-      ->check(CLI::NonNegativeNumber)
-      ->group(data);
-  app.add_option("--paired-ssim-weight", o.paired_ssim_weight,
-                 "Weight of a (1 - SSIM) loss between G_A(visible) and its aligned infrared image (and back), SSIM "
-                 "as gncyclegan-eval scores it; pairs images like --paired-weight; 0 = off")
-      ->check(CLI::NonNegativeNumber)
-      ->group(data);
-  app.add_option("--paired-gradient-weight", o.paired_gradient_weight,
-                 "Weight of an L1 loss between the Sobel gradients (x and y, on 0..1) of G_A(visible) and of its "
-                 "aligned infrared image, so edges go where real infrared has them (PSNR and SSIM reward blur); "
-                 "pairs images like --paired-weight; 0 = off")
-      ->check(CLI::NonNegativeNumber)
-      ->group(data);
+  add_data_option("--paired-weight", o.paired_weight,
+                  "Weight of an L1 loss between G_A(visible) and its aligned infrared image (and back); needs "
+                  "aligned pairs with matching file names; 0 = the paper's unpaired training");
+  add_data_option("--paired-ssim-weight", o.paired_ssim_weight,
+                  "Weight of a (1 - SSIM) loss between G_A(visible) and its aligned infrared image (and back), SSIM "
+                  "as gncyclegan-eval scores it; pairs images like --paired-weight; 0 = off");
+  add_data_option("--paired-gradient-weight", o.paired_gradient_weight,
+                  "Weight of an L1 loss between the Sobel gradients (x and y, on 0..1) of G_A(visible) and of its "
+                  "aligned infrared image, so edges go where real infrared has them (PSNR and SSIM reward blur); "
+                  "pairs images like --paired-weight; 0 = off");
 
-  app.add_option("--paired-edge-energy-weight", o.paired_edge_energy_weight,
-                 "Weight of an edge energy loss: per image, |mean Sobel gradient magnitude (on 0..1) of "
-                 "G_A(visible) - that of its aligned infrared image|, so the output carries real infrared's amount "
-                 "of edges (the sharpness gncyclegan-eval reports) wherever it finds them likeliest; pairs images "
-                 "like --paired-weight; 0 = off")
-      ->check(CLI::NonNegativeNumber)
-      ->group(data);
-  app.add_option("--paired-edge-energy-window", o.paired_edge_energy_window,
-                 "Compare the edge energy of --paired-edge-energy-weight tile by tile, over PX x PX tiles, so "
-                 "edges come where real infrared has them rather than as stripes on flat regions; 0 = over the "
-                 "whole image")
-      ->check(CLI::NonNegativeNumber)
-      ->group(data);
+  add_data_option("--paired-edge-energy-weight", o.paired_edge_energy_weight,
+                  "Weight of an edge energy loss: per image, |mean Sobel gradient magnitude (on 0..1) of "
+                  "G_A(visible) - that of its aligned infrared image|, so the output carries real infrared's amount "
+                  "of edges (the sharpness gncyclegan-eval reports) wherever it finds them likeliest; pairs images "
+                  "like --paired-weight; 0 = off");
+  add_data_option("--paired-edge-energy-window", o.paired_edge_energy_window,
+                  "Compare the edge energy of --paired-edge-energy-weight tile by tile, over PX x PX tiles, so "
+                  "edges come where real infrared has them rather than as stripes on flat regions; 0 = over the "
+                  "whole image");
   app.add_flag("--paired-edge-energy-per-direction", o.paired_edge_energy_per_direction,
                "Compare the edge energies of --paired-edge-energy-weight across and down each (mean |Sobel x| and "
                "mean |Sobel y|) instead of their magnitude, so horizontal stripes cannot stand in for vertical "
                "edges")
       ->group(data);
-  app.add_option("--paired-feature-matching-weight", o.paired_feature_matching_weight,
-                 "Weight of a discriminator feature matching loss (pix2pixHD's): L1 between the infrared "
-                 "discriminator's hidden activations on G_A(visible) and on its aligned infrared image, averaged "
-                 "over its layers, so the output carries real infrared's kind of texture where real infrared has "
-                 "it; pairs images like --paired-weight; 0 = off")
-      ->check(CLI::NonNegativeNumber)
+  add_data_option("--paired-feature-matching-weight", o.paired_feature_matching_weight,
+                  "Weight of a discriminator feature matching loss (pix2pixHD's): L1 between the infrared "
+                  "discriminator's hidden activations on G_A(visible) and on its aligned infrared image, averaged "
+                  "over its layers, so the output carries real infrared's kind of texture where real infrared has "
+                  "it; pairs images like --paired-weight; 0 = off");
+  add_data_option("--paired-target-weight", o.paired_target_weight,
+                  "Weight of an L1 loss on the hot targets alone: the people, engines and lamps the aligned real "
+                  "infrared image shows much warmer than their surroundings (gncyclegan-eval's rule: over 30 gray "
+                  "levels above their 151-pixel median background), dilated by 2 pixels; the mean over their pixels, "
+                  "so they count as much as the whole image's L1 however small they are; pairs images like "
+                  "--paired-weight; 0 = off");
+  add_data_option("--paired-target-contrast-weight", o.paired_target_contrast_weight,
+                  "Weight of a target contrast loss: per image, |(mean of G_A(visible) on the hot targets - on the "
+                  "ring around them) - the same on its aligned infrared image|, the target contrast ratio "
+                  "gncyclegan-eval reports, as a loss; pairs images like --paired-weight; 0 = off");
+  app.add_option("--target-crops", o.target_crops,
+                 "Aligned pairs: draw this many random crop windows and train on the one holding the most hot-target "
+                 "pixels of the infrared image (the rule of --paired-target-weight), so people and engines, a few "
+                 "per cent of a frame, are in most crops; 1 = a plain random crop")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str()
       ->group(data);
-  app.add_option("--temporal-weight", o.temporal_weight,
-                 "Weight of an equivariance loss for video without shimmer: |G_A(W(visible)) - W(G_A(visible))| "
-                 "for a random small camera motion W per step (shift up to 2 px, zoom up to 2 %, roll up to 1 "
-                 "degree), needing no video data; 0 = off")
-      ->check(CLI::NonNegativeNumber)
-      ->group(data);
+  add_data_option("--temporal-weight", o.temporal_weight,
+                  "Weight of an equivariance loss for video without shimmer: |G_A(W(visible)) - W(G_A(visible))| "
+                  "for a random small camera motion W per step (shift up to 2 px, zoom up to 2 %, roll up to 1 "
+                  "degree), needing no video data; 0 = off");
 
   auto *model = "Model";
   app.add_option("--generator", o.generator,
@@ -266,6 +273,10 @@ void validate(const TrainOptions &o) {
     throw std::invalid_argument(
         "--paired-edge-energy-window and --paired-edge-energy-per-direction shape the edge energy loss, which is "
         "off: give --paired-edge-energy-weight too");
+  if (o.target_crops > 1 && !o.paired())
+    throw std::invalid_argument(
+        "--target-crops chooses crops by the aligned infrared image's hot targets, and this run is unpaired: give a "
+        "paired loss too (e.g. --paired-weight or --paired-target-weight)");
   if (o.out_dir.empty()) throw std::invalid_argument("--out DIR is required: where the run is written");
   if (o.scale == Scale::resize && o.crop_size > o.load_size)
     throw std::invalid_argument("--crop-size " + std::to_string(o.crop_size) + " is larger than --load-size " +
@@ -283,8 +294,8 @@ std::string to_string(Scale scale) { return name_of(kScales, scale); }
 
 NLOHMANN_JSON_SERIALIZE_ENUM(GanLoss, {{GanLoss::vanilla, "vanilla"}, {GanLoss::lsgan, "lsgan"}, {GanLoss::hinge, "hinge"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(Scale, {{Scale::resize, "resize"}, {Scale::native, "native"}})
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, datasets, datasets_file, load_size, crop_size, flip, scale, workers,
-                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, temporal_weight, generator, ngf, ndf, gradient_normalization, discriminator_norm,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, datasets, datasets_file, load_size, crop_size, flip, scale, workers, target_crops,
+                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, paired_target_weight, paired_target_contrast_weight, temporal_weight, generator, ngf, ndf, gradient_normalization, discriminator_norm,
                                    gan_loss, lambda_cycle, lambda_identity, d_steps, lr, beta1, beta2, epochs,
                                    epochs_decay, batch_size, pool_size, max_steps, device, threads, precision, seed, out_dir,
                                    resume_dir, init_generator, export_path, save_every, log_every, samples)

@@ -30,6 +30,7 @@ struct TrainOptions {
   bool flip = true;
   Scale scale = Scale::resize;
   int workers = 2;
+  int target_crops = 1;  // aligned pairs: the richest in hot targets of this many random crop windows
   double paired_weight = 0.0;       // L1 on aligned pairs
   double paired_ssim_weight = 0.0;  // 1 - SSIM on aligned pairs
   double paired_gradient_weight = 0.0;  // L1 on Sobel gradients of aligned pairs
@@ -37,6 +38,8 @@ struct TrainOptions {
   int paired_edge_energy_window = 0;  // tile size of that comparison in pixels; 0 = whole image
   bool paired_edge_energy_per_direction = false;  // compare |gx| and |gy| energies each, not the magnitude
   double paired_feature_matching_weight = 0.0;  // L1 between D_A's hidden activations on G_A(x) and its infrared
+  double paired_target_weight = 0.0;  // L1 on the real infrared's hot targets (trainer/hot_target_loss.h)
+  double paired_target_contrast_weight = 0.0;  // |their contrast with their ring - the real one's|
   double temporal_weight = 0.0;  // |G(W(x)) - W(G(x))| for small random camera motions W
   // model
   std::string generator = "resnet_9blocks_cbam";
@@ -74,7 +77,8 @@ struct TrainOptions {
   // Whether any loss compares aligned pairs, so images are paired by name.
   bool paired() const {
     return paired_weight > 0 || paired_ssim_weight > 0 || paired_gradient_weight > 0 ||
-           paired_edge_energy_weight > 0 || paired_feature_matching_weight > 0;
+           paired_edge_energy_weight > 0 || paired_feature_matching_weight > 0 || paired_target_weight > 0 ||
+           paired_target_contrast_weight > 0;
   }
 };
 

@@ -15,6 +15,7 @@
 #include "model/weights.h"
 #include "tests/support/test_support.h"
 #include "trainer/evaluation.h"
+#include "trainer/hot_targets.h"
 #include "trainer/metrics.h"
 
 namespace gncyclegan::train {
@@ -156,6 +157,54 @@ TEST_F(Evaluation, NamesThatDoNotAllTellAreNotSplit) {
   EXPECT_FALSE(result.to_json().contains("day"));
 }
 
+TEST_F(Evaluation, HotTargetsAreScoredPerImageAndOutlinedInTheMosaic) {
+  // A 200 x 200 scene at 50 with a 20 x 20 square at 150 (a 396-pixel target,
+  // tests/trainer/test_hot_targets.cpp); the prediction draws it at 100: half
+  // the real contrast. A second pair has no target at all.
+  for (const char *folder : {"visible", "infrared", "predictions"}) fs::create_directories(dir_.file(folder));
+  cv::Mat flat(200, 200, CV_8UC1, cv::Scalar(50)), warm = flat.clone(), half = flat.clone();
+  warm(cv::Rect(90, 90, 20, 20)).setTo(150);
+  half(cv::Rect(90, 90, 20, 20)).setTo(100);
+  for (const char *name : {"a.png", "b.png"}) cv::imwrite(dir_.file(std::string("visible/") + name), flat);
+  cv::imwrite(dir_.file("infrared/a.png"), warm);
+  cv::imwrite(dir_.file("predictions/a.png"), half);
+  cv::imwrite(dir_.file("infrared/b.png"), flat);
+  cv::imwrite(dir_.file("predictions/b.png"), flat);
+  EvalOptions o = options();
+  o.predictions_dir = dir_.file("predictions");
+  o.out_dir = dir_.file("report");
+  o.mosaic_height = 200;
+  const auto result = evaluate(o);
+  ASSERT_EQ(result.images.size(), 2u);
+  EXPECT_DOUBLE_EQ(result.images[0].target_contrast, 0.5);
+  EXPECT_DOUBLE_EQ(result.images[0].target_fraction, 396.0 / 40000);
+  EXPECT_TRUE(std::isnan(result.images[1].target_contrast)) << "no target to score";
+  EXPECT_EQ(result.images_with_targets(), 1u);
+  EXPECT_DOUBLE_EQ(result.target_contrast().mean, 0.5) << "the image without targets does not count";
+  EXPECT_DOUBLE_EQ(result.target_fraction().mean, 396.0 / 80000);
+  EXPECT_NE(result.summary_line().find("targets: contrast 0.500"), std::string::npos) << result.summary_line();
+  const auto summary = nlohmann::json::parse(std::ifstream(dir_.file("report/summary.json")));
+  EXPECT_DOUBLE_EQ(summary["target_contrast"]["mean"].get<double>(), 0.5);
+  EXPECT_EQ(summary["images_with_targets"], 1);
+  EXPECT_TRUE(summary["images"][1]["target_contrast"].is_null());
+  // The outline: red pixels on the generated and real panels of the first row only.
+  const cv::Mat mosaic = cv::imread(dir_.file("report/mosaic.png"));
+  ASSERT_EQ(mosaic.size(), cv::Size(600, 400));
+  auto red_pixels = [&](cv::Rect panel) {
+    int count = 0;
+    for (int i = panel.y; i < panel.y + panel.height; ++i)
+      for (int j = panel.x; j < panel.x + panel.width; ++j) {
+        const auto bgr = mosaic.at<cv::Vec3b>(i, j);
+        count += bgr[2] > 200 && bgr[1] < 60 && bgr[0] < 60;
+      }
+    return count;
+  };
+  EXPECT_EQ(red_pixels({0, 0, 200, 200}), 0) << "the visible panel is left as it is";
+  EXPECT_GT(red_pixels({200, 0, 200, 200}), 60);
+  EXPECT_GT(red_pixels({400, 0, 200, 200}), 60);
+  EXPECT_EQ(red_pixels({0, 200, 600, 200}), 0);
+}
+
 TEST_F(Evaluation, AModelRunsAtSizesItsNetworkDoesNotAcceptAndWritesItsReport) {
   make_pairs(3, {45, 31}, same);  // resnet needs multiples of 4
   GeneratorConfig config = GeneratorConfig::from_name("resnet_1blocks_cbam");
@@ -179,7 +228,9 @@ TEST_F(Evaluation, AModelRunsAtSizesItsNetworkDoesNotAcceptAndWritesItsReport) {
   EXPECT_EQ(lines, 4) << "header + one line per pair";
   std::ifstream header_file(dir_.file("report/scores.csv"));
   std::getline(header_file, line);
-  EXPECT_EQ(line, "name,psnr_db,ssim,sharpness,inference_ms");
+  EXPECT_EQ(line,
+            "name,psnr_db,ssim,sharpness,target_contrast,target_psnr_db,target_fraction,stripe_ratio,"
+            "reference_stripe_ratio,inference_ms");
   const auto summary = nlohmann::json::parse(std::ifstream(dir_.file("report/summary.json")));
   EXPECT_EQ(summary["pairs"], 3);
   EXPECT_EQ(summary["images"].size(), 3u);
@@ -256,7 +307,8 @@ TEST_F(EvalCli, MsrsNamesGetDayAndNightLinesAndOnlySuffixKeepsOne) {
   make_pairs(4, {40, 30}, same, {"00001D", "00002N", "00003D", "00004N"});
   const auto both = run(pairs() + "--baseline gray");
   EXPECT_EQ(both.status, 0) << both.output;
-  EXPECT_NE(both.output.find("(4 pairs, baseline gray)\nday:   PSNR "), std::string::npos) << both.output;
+  EXPECT_NE(both.output.find("(4 pairs, baseline gray)\ntargets: "), std::string::npos) << both.output;
+  EXPECT_NE(both.output.find("\nday:   PSNR "), std::string::npos) << both.output;
   EXPECT_NE(both.output.find("\nnight: PSNR "), std::string::npos) << both.output;
   const auto json = nlohmann::json::parse(run(pairs() + "--baseline gray --json").output);
   EXPECT_EQ(json["night"]["pairs"], 2);
@@ -291,16 +343,28 @@ TEST_F(EvalCli, TheDevScriptScoresEverySplitInOneTable) {
                                             "' -- --threads 1",
                                         dir_.file("dev.txt"));
   ASSERT_EQ(result.status, 0) << result.output;
-  for (const char *row : {"| set | pairs | model PSNR / SSIM / sharpness | gray PSNR / SSIM / sharpness |",
+  for (const char *row : {"| set | pairs | model PSNR / SSIM / sharpness | model targets: contrast / PSNR | gray PSNR / "
+                          "SSIM / sharpness | gray targets: contrast / PSNR | targets (% of pixels) | stripes: model / "
+                          "gray / real |",
                           "| RoadScene test | 2 | ", "| MSRS test, day | 2 | ", "| MSRS test, night | 1 | ",
                           "| M3SVD 0111_1753 (held out) | 2 | ", "| M3SVD 0115_1834 (held out) | – | (missing) |"})
     EXPECT_NE(result.output.find(row), std::string::npos) << row << "\n" << result.output;
-  // The gray image is this split's infrared: PSNR infinite (null in JSON), SSIM and sharpness 1.
+  // The gray image is this split's infrared: PSNR infinite (null in JSON), SSIM and sharpness 1,
+  // its targets as warm as the real ones, its stripe ratio the real one's.
   const size_t day = result.output.find("| MSRS test, day | 2 | ");
   ASSERT_NE(day, std::string::npos) << result.output;
   const std::string day_row = result.output.substr(day, result.output.find('\n', day) - day);
-  const std::string gray_cell = " | inf / 1.0000 / 1.000 |";
-  EXPECT_EQ(day_row.substr(day_row.size() - gray_cell.size()), gray_cell) << day_row;
+  bool targets = false;
+  for (const auto &entry : fs::directory_iterator(dir_.file("data/msrs/test/infrared")))
+    targets |= entry.path().stem() != "00002N" &&
+               cv::countNonZero(hot_target_mask(cv::imread(entry.path().string(), cv::IMREAD_GRAYSCALE))) > 0;
+  EXPECT_NE(day_row.find(std::string(" | inf / 1.0000 / 1.000 | ") + (targets ? "1.000 / inf" : "– / –") + " | "),
+            std::string::npos)
+      << day_row;
+  const std::string stripes = day_row.substr(day_row.rfind(" | ") + 3);  // "model / gray / real |"
+  const std::string gray_stripes = stripes.substr(stripes.find(" / ") + 3, stripes.rfind(" / ") - stripes.find(" / ") - 3);
+  EXPECT_EQ(stripes, stripes.substr(0, stripes.find(" / ")) + " / " + gray_stripes + " / " + gray_stripes + " |")
+      << day_row;
   EXPECT_NE(result.output.find("warning: " + dir_.file("data/m3svd/0115_1834")), std::string::npos) << result.output;
   EXPECT_TRUE(fs::exists(dir_.file("dev/msrs-night/model/mosaic.png")));
   const auto gray = nlohmann::json::parse(std::ifstream(dir_.file("dev/msrs-day/gray/summary.json")));

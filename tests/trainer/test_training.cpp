@@ -22,6 +22,7 @@
 #include "trainer/cyclegan.h"
 #include "trainer/dataset.h"
 #include "trainer/feature_matching_loss.h"
+#include "trainer/hot_target_loss.h"
 #include "trainer/gradient_loss.h"
 #include "trainer/training_run.h"
 
@@ -162,16 +163,43 @@ TEST_F(Training, TheFeatureMatchingLossIsCountedInThePairedColumn) {
   });
 }
 
+TEST_F(Training, TheHotTargetLossesAreCountedInThePairedColumn) {
+  TrainOptions o = paired_options("resnet_1blocks_cbam");
+  o.paired_target_weight = 4;
+  o.paired_target_contrast_weight = 2;
+  expect_paired_column(o, [](CycleGan &model, const Batch &batch) {
+    // The synthetic scenes' red and yellow shapes are 140+ levels above their ground.
+    const HotTargetMasks masks = hot_target_masks(batch.infrared);
+    EXPECT_GT(masks.core.sum().item<double>(), 0) << "the first batch has a hot target";
+    const auto fake = model.G_A().forward(batch.visible);
+    return 4 * target_l1(fake, batch.infrared, masks) + 2 * target_contrast_l1(fake, batch.infrared, masks);
+  });
+}
+
+// validate(o) refuses o with a message containing `reason`.
+void expect_refused(const TrainOptions &o, const std::string &reason) {
+  try {
+    validate(o);
+    ADD_FAILURE() << "accepted; expected a refusal naming: " << reason;
+  } catch (const std::invalid_argument &error) {
+    EXPECT_NE(std::string(error.what()).find(reason), std::string::npos) << error.what();
+  }
+}
+
+TEST_F(Training, TargetCropsNeedAlignedPairs) {
+  TrainOptions o = small_options();
+  o.out_dir = dir_.file("run");
+  o.target_crops = 4;
+  expect_refused(o, "this run is unpaired");
+  o.paired_target_weight = 1;
+  EXPECT_NO_THROW(validate(o));
+}
+
 TEST_F(Training, TheEdgeEnergyLossShapesNeedItsWeight) {
   TrainOptions o = small_options();
   o.out_dir = dir_.file("run");
   o.paired_edge_energy_per_direction = true;
-  try {
-    validate(o);
-    ADD_FAILURE() << "a shape of a loss that is off was accepted";
-  } catch (const std::invalid_argument &error) {
-    EXPECT_NE(std::string(error.what()).find("give --paired-edge-energy-weight"), std::string::npos) << error.what();
-  }
+  expect_refused(o, "give --paired-edge-energy-weight");
   o.paired_edge_energy_weight = 5;
   EXPECT_NO_THROW(validate(o));
 }
