@@ -9,5 +9,5 @@
 static gboolean plugin_init(GstPlugin *plugin) { return GST_ELEMENT_REGISTER(gncycleganir, plugin); }
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, gncycleganir,
-                  "Visible to infrared video with GN-CycleGAN", plugin_init, GNCYCLEGANIR_VERSION, "Proprietary",
+                  "Visible to infrared video with GN-CycleGAN", plugin_init, GNCYCLEGANIR_VERSION, "MIT/X11",
                   "gncycleganir", "gncycleganir")

@@ -7,6 +7,7 @@
 #   scripts/install-deps.sh --venv   also python3-venv (scripts/python-env.sh)
 #   scripts/install-deps.sh --bench  also python3-torch, python3-opencv, gst-plugins-bad (benchmarks/)
 #   scripts/install-deps.sh --cuda   also GStreamer's CUDA library and NVIDIA elements (the CUDA build)
+#   scripts/install-deps.sh --deb    also debhelper (scripts/package.sh)
 set -euo pipefail
 
 packages=(
@@ -31,7 +32,8 @@ for arg in "$@"; do
     # The element's CUDA memory: gstreamer-cuda-1.0 (its headers include
     # cudaGL.h, hence GL's), and cudaupload/nvh264dec for its GPU tests.
     --cuda) packages+=(libgstreamer-plugins-bad1.0-dev libgl-dev gstreamer1.0-plugins-bad) ;;
-    *) echo "install-deps.sh: unknown option $arg (known: --fuzz, --venv, --bench, --cuda)" >&2; exit 2 ;;
+    --deb) packages+=(debhelper dpkg-dev) ;;
+    *) echo "install-deps.sh: unknown option $arg (known: --fuzz, --venv, --bench, --cuda, --deb)" >&2; exit 2 ;;
   esac
 done
 
