@@ -30,6 +30,7 @@
  */
 #include "plugin/gstgncycleganir.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -204,6 +205,7 @@ struct Streaming {
   GstClockTime last_pts = GST_CLOCK_TIME_NONE;
   double measured_interval = 0;        // moving average of input timestamp steps, ns
   int interval_samples = 0;
+  guint64 short_buffers = 0;  // input buffers smaller than their caps say, dropped
   GstClockTime interval() const {
     // A live source's real rate wins over what its caps announce (a camera
     // may deliver fewer frames in low light).
@@ -476,6 +478,10 @@ static gboolean gst_gncycleganir_set_info(GstVideoFilter *filter, GstCaps *, Gst
   streaming->caps_interval = GST_VIDEO_INFO_FPS_N(in_info) > 0
                                  ? gst_util_uint64_scale(GST_SECOND, GST_VIDEO_INFO_FPS_D(in_info), GST_VIDEO_INFO_FPS_N(in_info))
                                  : 0;
+  // New caps may bring a new framerate: measure the live rate afresh.
+  streaming->last_pts = GST_CLOCK_TIME_NONE;
+  streaming->measured_interval = 0;
+  streaming->interval_samples = 0;
   streaming->adaptive.reset();
   streaming->smoother.reset();
   // Real time first: on the CPU a live source's frames cannot afford it.
@@ -655,7 +661,7 @@ static gncycleganir::LibTorchCudaContext *engine_cuda_context(GstGncycleganir *s
 // Frames in CUDA memory of LibTorch's context are mapped on the device and
 // used in place; everything else goes through GstVideoFilter's host mapping
 // (GstCudaMemory of another context downloads itself there).
-static GstFlowReturn gst_gncycleganir_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuffer *outbuf) {
+static GstFlowReturn transform_in_cuda_memory(GstBaseTransform *trans, GstBuffer *inbuf, GstBuffer *outbuf) {
   GstGncycleganir *self = GST_GNCYCLEGANIR(trans);
   GstVideoFilter *filter = GST_VIDEO_FILTER(trans);
   auto *cuda = engine_cuda_context(self);
@@ -768,6 +774,52 @@ static GstStateChangeReturn gst_gncycleganir_change_state(GstElement *element, G
   return result;
 }
 #endif  // GNCYCLEGANIR_WITH_CUDA_MEMORY
+
+// Bytes a frame of `info` takes in `buffer`: by its video meta's planes when
+// it has one (a decoder's own strides and offsets), else by the caps.
+static gsize frame_bytes(const GstVideoInfo *info, GstBuffer *buffer) {
+  GstVideoMeta *meta = gst_buffer_get_video_meta(buffer);
+  gsize plane_size[GST_VIDEO_MAX_PLANES] = {};
+  if (!meta || !gst_video_meta_get_plane_size(meta, plane_size)) return GST_VIDEO_INFO_SIZE(info);
+  gsize needed = 0;
+  for (guint plane = 0; plane < meta->n_planes; ++plane) needed = std::max(needed, meta->offset[plane] + plane_size[plane]);
+  return needed;
+}
+
+// A buffer smaller than the frame its caps promise (a broken decoder or
+// source upstream) is dropped, not read past its end, and the stream goes
+// on; the user is told at the 1st, 10th, 100th... such buffer.
+static gboolean holds_a_whole_frame(GstGncycleganir *self, GstBuffer *buffer) {
+  const GstVideoInfo *info = &GST_VIDEO_FILTER(self)->in_info;
+  const gsize size = gst_buffer_get_size(buffer), needed = frame_bytes(info, buffer);
+  if (size >= needed) return TRUE;
+  Streaming *streaming = self->streaming;
+  const guint64 count = streaming ? ++streaming->short_buffers : 1;
+  if (streaming) streaming->smoother.reset();  // the next frame does not follow the last one shown
+  bool power_of_ten = true;
+  for (guint64 n = count; n > 1; n /= 10) power_of_ten = power_of_ten && n % 10 == 0;
+  if (power_of_ten)
+    GST_ELEMENT_WARNING(self, STREAM, FORMAT,
+                        ("dropped an input buffer of %" G_GSIZE_FORMAT " bytes: a %dx%d %s frame takes %" G_GSIZE_FORMAT
+                         " (%" G_GUINT64_FORMAT " such buffers so far); the source or decoder upstream is delivering "
+                         "broken frames",
+                         size, GST_VIDEO_INFO_WIDTH(info), GST_VIDEO_INFO_HEIGHT(info),
+                         gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(info)), needed, count),
+                        (nullptr));
+  else
+    GST_DEBUG_OBJECT(self, "dropped an input buffer of %" G_GSIZE_FORMAT " bytes (%" G_GSIZE_FORMAT " needed)", size, needed);
+  return FALSE;
+}
+
+static GstFlowReturn gst_gncycleganir_transform(GstBaseTransform *trans, GstBuffer *inbuf, GstBuffer *outbuf) {
+  GstGncycleganir *self = GST_GNCYCLEGANIR(trans);
+  if (GST_VIDEO_FILTER(trans)->negotiated && !holds_a_whole_frame(self, inbuf)) return GST_BASE_TRANSFORM_FLOW_DROPPED;
+#ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
+  return transform_in_cuda_memory(trans, inbuf, outbuf);
+#else
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->transform(trans, inbuf, outbuf);
+#endif
+}
 
 // A seek, a new stream: the previous frame is no longer the one before.
 static gboolean gst_gncycleganir_sink_event(GstBaseTransform *trans, GstEvent *event) {
@@ -1006,9 +1058,9 @@ static void gst_gncycleganir_class_init(GstGncycleganirClass *klass) {
   transform_class->passthrough_on_same_caps = FALSE;
   filter_class->set_info = GST_DEBUG_FUNCPTR(gst_gncycleganir_set_info);
   filter_class->transform_frame = GST_DEBUG_FUNCPTR(gst_gncycleganir_transform_frame);
+  transform_class->transform = GST_DEBUG_FUNCPTR(gst_gncycleganir_transform);
 #ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
   element_class->change_state = GST_DEBUG_FUNCPTR(gst_gncycleganir_change_state);
-  transform_class->transform = GST_DEBUG_FUNCPTR(gst_gncycleganir_transform);
   transform_class->propose_allocation = GST_DEBUG_FUNCPTR(gst_gncycleganir_propose_allocation);
   transform_class->decide_allocation = GST_DEBUG_FUNCPTR(gst_gncycleganir_decide_allocation);
 #endif

@@ -35,6 +35,7 @@ namespace gncycleganir {
 namespace {
 
 namespace test = gncyclegan::test;
+using test::random_frame;
 
 class GstEnvironment : public ::testing::Environment {
  public:
@@ -66,24 +67,6 @@ class Element : public ::testing::Test {
     gst_harness_set_src_caps_str(h, in_caps.c_str());
     gst_harness_set_sink_caps_str(h, out_caps.c_str());
     return h;
-  }
-
-  // A frame of `caps` whose bytes are random (valid for every 8-bit format).
-  static GstBuffer *random_frame(const std::string &caps_text, unsigned seed) {
-    GstCaps *caps = gst_caps_from_string(caps_text.c_str());
-    GstVideoInfo info;
-    EXPECT_TRUE(gst_video_info_from_caps(&info, caps));
-    gst_caps_unref(caps);
-    GstBuffer *buffer = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
-    GstMapInfo map;
-    gst_buffer_map(buffer, &map, GST_MAP_WRITE);
-    std::mt19937 random(seed);
-    for (gsize i = 0; i < map.size; ++i) map.data[i] = static_cast<guint8>(random());
-    gst_buffer_unmap(buffer, &map);
-    gst_buffer_add_video_meta_full(buffer, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_INFO_FORMAT(&info),
-                                   GST_VIDEO_INFO_WIDTH(&info), GST_VIDEO_INFO_HEIGHT(&info),
-                                   GST_VIDEO_INFO_N_PLANES(&info), info.offset, info.stride);
-    return buffer;
   }
 
   // random_frame(caps, 1) with every byte moved by -8..8 (drawn from seed).
