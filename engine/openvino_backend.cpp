@@ -12,7 +12,7 @@
 namespace gncycleganir {
 namespace {
 
-constexpr size_t kCachedShapes = 8;
+constexpr size_t kCachedSizes = 8;
 
 // One Core per process: it loads the device plugins once.
 ov::Core &core() {
@@ -40,7 +40,8 @@ std::string openvino_version() {
 }
 
 struct OpenVinoBackend::Compiled {
-  int64_t batch = 0, height = 0, width = 0;
+  int64_t height = 0, width = 0;
+  bool any_batch = false;  // else one frame at a time
   ov::CompiledModel model;
   ov::InferRequest request;
 };
@@ -58,30 +59,38 @@ OpenVinoBackend::OpenVinoBackend(gncyclegan::Generator &generator, bool bf16, in
 
 OpenVinoBackend::~OpenVinoBackend() = default;
 
+// One compiled model per inference size. Single frames run in one compiled
+// for a batch of one, the fastest (a dynamic batch dimension costs about 2 %
+// a frame). Once a batch of several frames comes at a size (a shared engine
+// with batch-size above 1), one compiled for any batch size replaces it and
+// serves every batch there: each batch size compiled apart would keep its own
+// intermediate buffers, several MB a frame of batch.
 OpenVinoBackend::Compiled &OpenVinoBackend::compiled_for(int64_t batch, int64_t height, int64_t width) {
-  auto found = std::find_if(compiled_.begin(), compiled_.end(), [&](const auto &entry) {
-    return entry->batch == batch && entry->height == height && entry->width == width;
-  });
+  auto found = std::find_if(compiled_.begin(), compiled_.end(),
+                            [&](const auto &entry) { return entry->height == height && entry->width == width; });
   if (found != compiled_.end()) {
     std::rotate(compiled_.begin(), found, found + 1);
-    return *compiled_.front();
+    if (batch == 1 || compiled_.front()->any_batch) return *compiled_.front();
+    compiled_.erase(compiled_.begin());  // a batch at a size compiled for single frames
   }
   auto entry = std::make_unique<Compiled>();
-  entry->batch = batch;
   entry->height = height;
   entry->width = width;
+  entry->any_batch = batch > 1;
   ov::AnyMap config{ov::hint::performance_mode(ov::hint::PerformanceMode::LATENCY),
                     ov::hint::inference_precision(bf16_ ? ov::element::bf16 : ov::element::f32)};
   if (threads_ > 0) config.emplace(ov::inference_num_threads(threads_));
   try {
-    entry->model = core().compile_model(build_openvino_graph(generator_, batch, height, width), "CPU", config);
+    entry->model = core().compile_model(build_openvino_graph(generator_, entry->any_batch ? kAnyBatch : 1, height, width),
+                                        "CPU", config);
     entry->request = entry->model.create_infer_request();
   } catch (const ov::Exception &error) {
-    throw std::runtime_error("OpenVINO cannot compile the generator for " + std::to_string(batch) + " x " +
-                             std::to_string(width) + "x" + std::to_string(height) + ": " + error.what());
+    const std::string what = entry->any_batch ? "batches" : "single frames";
+    throw std::runtime_error("OpenVINO cannot compile the generator for " + what + " of " + std::to_string(width) + "x" +
+                             std::to_string(height) + ": " + error.what());
   }
   compiled_.insert(compiled_.begin(), std::move(entry));
-  if (compiled_.size() > kCachedShapes) compiled_.pop_back();
+  if (compiled_.size() > kCachedSizes) compiled_.pop_back();
   return *compiled_.front();
 }
 

@@ -1,6 +1,7 @@
 // Running a generator with OpenVINO on the CPU: its graph is built from the
 // loaded generator's tensors (engine/openvino_graph.h), compiled for each
-// input shape (batch and size) the first time that shape comes, and run in fp32 or, on CPUs with
+// inference size the first time that size comes (for one frame, or for batches
+// of any size once a batch comes), and run in fp32 or, on CPUs with
 // native bf16 arithmetic, bf16. Present only when the build found OpenVINO
 // (meson -Dopenvino); this header needs none of its headers.
 #pragma once
@@ -49,9 +50,9 @@ class OpenVinoBackend {
   gncyclegan::Generator &generator_;
   bool bf16_;
   int threads_;
-  // Most recently used first; a few shapes, since adaptive inference sizes
-  // move between neighbours, a shared engine serves a few streams' sizes and
-  // batches, and compiling one takes a fraction of a second.
+  // Most recently used first; a few sizes, since adaptive inference sizes
+  // move between neighbours, a shared engine serves a few streams' sizes,
+  // and compiling one takes a fraction of a second.
   std::vector<std::unique_ptr<Compiled>> compiled_;
 };
 

@@ -147,8 +147,9 @@ std::shared_ptr<ov::Model> build_openvino_graph(gncyclegan::Generator &generator
   std::string why;
   if (!openvino_builds(config, &why)) throw std::invalid_argument(why);
   const Weights w(generator);
+  const ov::Dimension batch_dimension = batch == kAnyBatch ? ov::Dimension::dynamic() : ov::Dimension(batch);
   auto input = std::make_shared<op::v0::Parameter>(
-      ov::element::f32, ov::PartialShape{batch, config.in_channels, ov::Dimension(height), ov::Dimension(width)});
+      ov::element::f32, ov::PartialShape{batch_dimension, config.in_channels, ov::Dimension(height), ov::Dimension(width)});
   input->set_friendly_name("visible");
 
   // Indices are those of the reference's nn.Sequential (model/resnet_generator.cpp).

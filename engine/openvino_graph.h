@@ -13,9 +13,13 @@
 
 namespace gncycleganir {
 
+// Batch size of a graph that runs any batch size.
+constexpr int64_t kAnyBatch = -1;
+
 // A graph with one f32 input of shape batch x in_channels x height x width
 // (multiples of the size multiple) and one f32 output batch x out_channels x
-// height x width, computing what generator.forward computes in eval mode.
+// height x width, computing what generator.forward computes in eval mode;
+// batch kAnyBatch gives a graph whose batch size is set by each input.
 // Throws std::invalid_argument for an architecture it cannot build (see
 // openvino_builds in engine/openvino_backend.h).
 std::shared_ptr<ov::Model> build_openvino_graph(gncyclegan::Generator &generator, int64_t batch, int64_t height,

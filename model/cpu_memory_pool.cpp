@@ -32,7 +32,7 @@ namespace {
 // finds the block's size and pool. 64 bytes keep the data 64-byte aligned.
 struct alignas(64) Header {
   CpuMemoryPool::State *state;  // null for a block that is not pooled
-  size_t bytes;                 // what was asked for
+  size_t bytes;                 // the block's size (at least what was asked for)
 };
 
 Header *header_of(void *data) { return static_cast<Header *>(data) - 1; }
@@ -88,15 +88,20 @@ c10::DataPtr CpuMemoryPool::allocate(size_t bytes)
   const c10::Device cpu(c10::kCPU);
   if (bytes == 0) return {nullptr, nullptr, &return_block, cpu};
   void *block = nullptr;
+  size_t capacity = bytes;
   State *owner = nullptr;
   if (bytes >= state_->smallest) {
     owner = state_;
     std::lock_guard<std::mutex> lock(state_->mutex);
-    auto found = state_->free.find(bytes);
-    if (found != state_->free.end()) {
+    // The smallest free block that fits, if it is at most twice the size:
+    // batches of 1 to N frames then reuse each other's blocks instead of
+    // each batch size keeping blocks of its own.
+    auto found = state_->free.lower_bound(bytes);
+    if (found != state_->free.end() && found->first / 2 <= bytes) {
+      capacity = found->first;
       block = found->second;
       state_->free.erase(found);
-      state_->free_bytes -= bytes;
+      state_->free_bytes -= capacity;
     }
     ++state_->users;
   }
@@ -108,7 +113,7 @@ c10::DataPtr CpuMemoryPool::allocate(size_t bytes)
       throw;
     }
   }
-  auto *header = new (block) Header{owner, bytes};
+  auto *header = new (block) Header{owner, capacity};
   void *data = header + 1;
   return {data, data, &return_block, cpu};
 }

@@ -2,7 +2,8 @@
 // sizes every frame; glibc serves blocks over 32 MB (the full model's
 // activations at 640x480) with fresh mmap()ed pages every time and unmaps them
 // on free, so each frame pays hundreds of thousands of page faults. The pool
-// keeps freed large blocks and hands them out again for the same size.
+// keeps freed large blocks and hands them out again for the same size, or for
+// a size up to half as large.
 #pragma once
 
 #include <cstddef>
@@ -15,9 +16,12 @@ namespace gncyclegan {
 class CpuMemoryPool final : public c10::Allocator {
  public:
   // Blocks of at least `smallest` bytes are pooled (smaller ones go straight
-  // to malloc, which serves them well); at most `keep` bytes of free blocks
-  // are kept, the rest returned to the system.
-  explicit CpuMemoryPool(size_t smallest = size_t(1) << 20, size_t keep = size_t(2) << 30);
+  // to malloc, which serves them well). The default, glibc's initial mmap
+  // threshold, also pools a frame's tensors, which many streaming threads
+  // allocate and free: in glibc's per-thread arenas each thread would keep
+  // megabytes of its own (measured: 2-3 MB a stream). At most `keep` bytes
+  // of free blocks are kept, the rest returned to the system.
+  explicit CpuMemoryPool(size_t smallest = size_t(128) << 10, size_t keep = size_t(2) << 30);
   ~CpuMemoryPool() override;
   CpuMemoryPool(const CpuMemoryPool &) = delete;
   CpuMemoryPool &operator=(const CpuMemoryPool &) = delete;

@@ -23,6 +23,9 @@ packages=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3-gst-1.0
   gir1.2-gst-rtsp-server-1.0   # the test camera that pipelines/surveillance-rtsp records through drops
+  # H.264, as most cameras send it: decoding (avdec_h264) for pipelines/, and
+  # encoding (x264enc) for the tests' damaged recordings and streams
+  gstreamer1.0-libav gstreamer1.0-plugins-ugly
 )
 for arg in "$@"; do
   case "$arg" in

@@ -1,4 +1,5 @@
-// The CPU memory pool: freed large blocks come back for the same size, small
+// The CPU memory pool: freed large blocks come back for the same size (or
+// one up to half as large, the best fitting block first), small
 // ones and those over the limit go back to the system, blocks may outlive the
 // pool, and once installed LibTorch's CPU tensors come from it.
 #include <gtest/gtest.h>
@@ -23,6 +24,28 @@ TEST(CpuMemoryPool, AFreedBlockComesBackForTheSameSize) {
   auto same_size = pool.allocate(4096);
   EXPECT_EQ(same_size.get(), address);
   EXPECT_EQ(pool.free_bytes(), 0u);
+}
+
+// A shared engine's batches of 1 to N frames: a block freed by a larger
+// batch serves a smaller one, if it is at most twice the size asked for.
+TEST(CpuMemoryPool, AFreedBlockUpToTwiceTheSizeServesASmallerRequest) {
+  CpuMemoryPool pool(/*smallest=*/1024, /*keep=*/1 << 20);
+  auto large = pool.allocate(10000), medium = pool.allocate(7000), small = pool.allocate(5000);
+  void *const medium_address = medium.get(), *const small_address = small.get();
+  large.clear();
+  medium.clear();
+  small.clear();
+  EXPECT_EQ(pool.free_bytes(), 22000u);
+  auto best_fit = pool.allocate(4096);
+  EXPECT_EQ(best_fit.get(), small_address) << "the smallest block that fits";
+  EXPECT_EQ(pool.free_bytes(), 17000u);
+  auto next = pool.allocate(4096);
+  EXPECT_EQ(next.get(), medium_address);
+  static_cast<char *>(next.get())[4095] = 1;
+  auto too_large = pool.allocate(4096);
+  EXPECT_EQ(pool.free_bytes(), 10000u) << "10000 bytes are more than twice 4096: not used";
+  next.clear();
+  EXPECT_EQ(pool.free_bytes(), 17000u) << "a block returns with its own size, not the size asked for";
 }
 
 TEST(CpuMemoryPool, SmallBlocksAndBlocksOverTheLimitGoBackToTheSystem) {

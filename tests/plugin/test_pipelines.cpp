@@ -8,11 +8,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <iterator>
 #include <regex>
 #include <thread>
@@ -110,12 +112,12 @@ bool finalised(const std::string &file) {
   return cues != std::string::npos && cluster != std::string::npos && cues > cluster;
 }
 
-// Frames decoded from a Matroska/VP8 file, -1 when decoding fails.
+// Frames decodebin decodes from a file, -1 when decoding ends in an error.
 int decoded_frames(const std::string &file) {
   gst_init(nullptr, nullptr);
   GError *error = nullptr;
   GstElement *pipeline = gst_parse_launch(
-      ("filesrc location=\"" + file + "\" ! matroskademux ! vp8dec ! fakesink name=sink sync=false").c_str(), &error);
+      ("filesrc location=\"" + file + "\" ! decodebin ! fakesink name=sink sync=false").c_str(), &error);
   if (!pipeline) {
     g_clear_error(&error);
     return -1;
@@ -142,6 +144,94 @@ int decoded_frames(const std::string &file) {
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(pipeline);
   return ended ? frames : -1;
+}
+
+bool has_elements(std::initializer_list<const char *> names) {
+  gst_init(nullptr, nullptr);
+  for (const char *name : names) {
+    GstElementFactory *factory = gst_element_factory_find(name);
+    if (!factory) return false;
+    gst_object_unref(factory);
+  }
+  return true;
+}
+
+// Overwrites 5 % of an MPEG-TS file's bytes at each of `where` (fractions of
+// its length), keeping the 4-byte TS packet headers: the demuxer stays in
+// step and the H.264 decoder meets the damage, as from a failing camera or
+// a damaged recording.
+void garble_transport_stream(const std::string &file, std::initializer_list<double> where) {
+  std::string bytes;
+  {
+    std::ifstream in(file, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  constexpr size_t kPacket = 188;
+  for (double fraction : where) {
+    const size_t start = size_t(double(bytes.size()) * fraction) / kPacket * kPacket;
+    const size_t end = std::min(bytes.size(), start + bytes.size() / 20 / kPacket * kPacket);
+    for (size_t packet = start; packet + kPacket <= end; packet += kPacket)
+      for (size_t i = packet + 4; i < packet + kPacket; ++i) bytes[i] = char((i * 131 + 17) % 256);
+  }
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+constexpr const char *kNoH264 =
+    "no H.264 encoder and decoder (x264enc from gstreamer1.0-plugins-ugly, avdec_h264 from gstreamer1.0-libav; "
+    "scripts/install-deps.sh installs them)";
+
+// A recording with damaged stretches: the decoder skips what it cannot
+// decode, and every frame it can decode is converted; nothing ends early.
+TEST_F(Pipelines, ConvertFileConvertsEveryDecodableFrameOfACorruptH264File) {
+  if (!has_elements({"x264enc", "avdec_h264"})) GTEST_SKIP() << kNoH264;
+  const std::string in = dir_.file("in.ts"), out = dir_.file("out.mkv");
+  ASSERT_EQ(run("gst-launch-1.0 -q videotestsrc num-buffers=300 pattern=ball ! video/x-raw,width=64,height=48,framerate=15/1 "
+                "! x264enc key-int-max=15 ! mpegtsmux ! filesink location='" + in + "'").status, 0);
+  ASSERT_EQ(decoded_frames(in), 300);
+  garble_transport_stream(in, {0.3, 0.6});
+  const int decodable = decoded_frames(in);
+  ASSERT_GT(decodable, 100);
+  ASSERT_LT(decodable, 300) << "the damage should cost frames";
+  const auto result = run("timeout 120 pipelines/convert-file '" + in + "' '" + out + "'");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_TRUE(finalised(out)) << result.output;
+  EXPECT_EQ(decoded_frames(out), decodable);
+}
+
+// A file cut off (a copy interrupted, a disk full): the output holds every
+// frame before the cut and is closed properly.
+TEST_F(Pipelines, ConvertFileOfATruncatedFileKeepsEveryDecodableFrame) {
+  const std::string in = dir_.file("in.webm"), out = dir_.file("out.mkv");
+  ASSERT_EQ(run("gst-launch-1.0 -q videotestsrc num-buffers=300 pattern=ball ! video/x-raw,width=64,height=48,framerate=30/1 "
+                "! vp8enc ! webmmux ! filesink location='" + in + "'").status, 0);
+  fs::resize_file(in, fs::file_size(in) / 2);
+  const int decodable = decoded_frames(in);
+  ASSERT_GT(decodable, 50);
+  ASSERT_LT(decodable, 300);
+  const auto result = run("timeout 120 pipelines/convert-file '" + in + "' '" + out + "'");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_TRUE(finalised(out)) << result.output;
+  EXPECT_EQ(decoded_frames(out), decodable);
+}
+
+// Ctrl-C in the middle of a long conversion: the output written so far is
+// finished (end of stream on interrupt), closed and playable.
+TEST_F(Pipelines, ConvertFileInterruptedFinishesAPlayableFile) {
+  const std::string in = dir_.file("in.webm"), out = dir_.file("out.mkv");
+  constexpr int kFrames = 3000;
+  ASSERT_EQ(run("gst-launch-1.0 -q videotestsrc num-buffers=" + std::to_string(kFrames) +
+                " pattern=ball ! video/x-raw,width=64,height=48,framerate=30/1 ! vp8enc deadline=1 ! webmmux "
+                "! filesink location='" + in + "'").status, 0);
+  test::BackgroundCommand converter("'" GNCYCLEGAN_SOURCE_DIR "/pipelines/convert-file' '" + in + "' '" + out + "'",
+                                    dir_.file("converter.txt"));
+  ASSERT_TRUE(wait_until([&] { return fs::exists(out) && fs::file_size(out) > 4096; }, 60)) << converter.output();
+  ASSERT_TRUE(converter.running()) << "ended before it could be interrupted\n" << converter.output();
+  converter.signal(SIGINT);
+  EXPECT_EQ(converter.wait(60), 0) << converter.output();
+  EXPECT_TRUE(finalised(out)) << converter.output();
+  const int frames = decoded_frames(out);
+  EXPECT_GT(frames, 0);
+  EXPECT_LT(frames, kFrames) << "the conversion was meant to be interrupted";
 }
 
 // A live source, as an RTSP camera is, that ends after 12 frames; run twice,
@@ -208,6 +298,43 @@ TEST_F(Pipelines, SurveillanceRecordsThroughACameraDrop) {
     EXPECT_TRUE(finalised(recorded[i])) << recorded[i] << " was not closed properly\n" << recorder.output();
     EXPECT_GT(decoded_frames(recorded[i]), 0) << recorded[i] << " does not play";
   }
+}
+
+// A camera sending H.264 with damaged stretches (here an MPEG-TS file with
+// two, served in real time): the decoder skips what it cannot decode, the
+// recorder neither stops nor reconnects, and records the frames after the
+// damage too.
+TEST_F(Pipelines, SurveillanceRecordsOnPastCorruptH264FromTheCamera) {
+  if (run("/usr/bin/python3 -c 'import gi; gi.require_version(\"GstRtspServer\", \"1.0\")'").status != 0)
+    GTEST_SKIP() << "gir1.2-gst-rtsp-server-1.0 is not installed (scripts/install-deps.sh installs it)";
+  if (!has_elements({"x264enc", "avdec_h264"})) GTEST_SKIP() << kNoH264;
+  const std::string stream = dir_.file("camera.ts"), recordings = dir_.file("segments");
+  ASSERT_EQ(run("gst-launch-1.0 -q videotestsrc num-buffers=180 pattern=ball ! video/x-raw,width=64,height=48,framerate=15/1 "
+                "! x264enc key-int-max=15 ! mpegtsmux ! filesink location='" + stream + "'").status, 0);
+  garble_transport_stream(stream, {0.25, 0.5});
+  const int decodable = decoded_frames(stream);
+  ASSERT_GT(decodable, 60);
+  const std::string port = std::to_string(free_loopback_port());
+  test::BackgroundCommand camera("/usr/bin/python3 '" GNCYCLEGAN_SOURCE_DIR "/tests/support/rtsp_camera.py' " + port +
+                                 " --h264-file '" + stream + "'", dir_.file("camera.txt"));
+  ASSERT_TRUE(wait_until([&] { return camera.output().find("serving") != std::string::npos; }, 30)) << camera.output();
+  test::BackgroundCommand recorder("'" GNCYCLEGAN_SOURCE_DIR "/pipelines/surveillance-rtsp' --segment-seconds 2 "
+                                   "rtsp://127.0.0.1:" + port + "/stream '" + recordings + "'",
+                                   dir_.file("recorder.txt"));
+  // 12 s of video: the whole file, once the recorder has connected.
+  ASSERT_TRUE(wait_until([&] { return segments(recordings).size() >= 5; }, 90)) << recorder.output();
+  ASSERT_TRUE(recorder.running()) << recorder.output();
+  recorder.signal(SIGINT);
+  EXPECT_EQ(recorder.wait(30), 0) << recorder.output();
+  EXPECT_EQ(recorder.output().find("reconnecting"), std::string::npos) << recorder.output();
+  int recorded = 0;
+  for (const auto &segment : segments(recordings)) {
+    EXPECT_TRUE(finalised(segment)) << segment << "\n" << recorder.output();
+    const int frames = decoded_frames(segment);
+    EXPECT_GE(frames, 0) << segment << " does not play";
+    recorded += std::max(frames, 0);
+  }
+  EXPECT_GT(recorded, decodable / 2) << "frames after the damage were lost\n" << recorder.output();
 }
 
 // Bad input ends the recorder with one message; a missing model is not a
