@@ -10,13 +10,9 @@
 #include <gst/video/video.h>
 
 #include <atomic>
-#include <chrono>
-#include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "model/weights.h"
 #include "tests/support/frame_bytes.h"
 #include "tests/support/test_support.h"
 
@@ -24,18 +20,10 @@ namespace gncycleganir {
 namespace {
 
 namespace test = gncyclegan::test;
+using test::wait_until;
 
 const std::string kRgb = "video/x-raw,format=RGB,width=45,height=31,framerate=30/1";
 const std::string kGray = "video/x-raw,format=GRAY8";
-
-bool wait_until(const std::function<bool()> &condition, double seconds) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
 
 // Counts the buffers reaching a pad.
 struct BufferCounter {
@@ -72,14 +60,7 @@ std::vector<std::string> messages(GstBus *bus, GstMessageType type) {
 class ChangingStreams : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { gst_init(nullptr, nullptr); }
-  void SetUp() override {
-    torch::manual_seed(7);
-    auto config = gncyclegan::GeneratorConfig::from_name("resnet_1blocks_cbam");
-    config.ngf = 4;
-    auto generator = gncyclegan::make_generator(config);
-    model_ = dir_.file("g.safetensors");
-    gncyclegan::save_generator(model_, *generator);
-  }
+  void SetUp() override { model_ = test::write_tiny_generator(dir_.file("g.safetensors")); }
   void TearDown() override {
     for (GstHarness *harness : harnesses_) gst_harness_teardown(harness);
     for (GstElement *pipeline : pipelines_) {

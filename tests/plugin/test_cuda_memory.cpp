@@ -12,8 +12,6 @@
 #include <vector>
 
 #include "model/device.h"
-#include "model/generator.h"
-#include "model/weights.h"
 #include "tests/support/frame_bytes.h"
 #include "tests/support/test_support.h"
 #ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
@@ -36,14 +34,7 @@ bool has_cuda_memory(GstCaps *caps) {
 class CudaMemory : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { gst_init(nullptr, nullptr); }
-  void SetUp() override {
-    torch::manual_seed(7);
-    auto config = gncyclegan::GeneratorConfig::from_name("resnet_1blocks_cbam");
-    config.ngf = 4;
-    auto generator = gncyclegan::make_generator(config);
-    model_ = dir_.file("g.safetensors");
-    gncyclegan::save_generator(model_, *generator);
-  }
+  void SetUp() override { model_ = test::write_tiny_generator(dir_.file("g.safetensors")); }
 
   GstElement *element(const std::string &properties) {
     const std::string description = "gncycleganir num-threads=1 precision=fp32 model=\"" + model_ + "\" " + properties;

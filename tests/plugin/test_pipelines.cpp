@@ -13,7 +13,6 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <initializer_list>
 #include <iterator>
 #include <regex>
@@ -25,6 +24,7 @@ namespace gncycleganir {
 namespace {
 
 namespace test = gncyclegan::test;
+using test::wait_until;
 
 namespace fs = std::filesystem;
 
@@ -34,6 +34,14 @@ class Pipelines : public ::testing::Test {
     return test::run_command("cd '" GNCYCLEGAN_SOURCE_DIR "' && " + command, dir_.file("output.txt"));
   }
   static constexpr const char *kSmallSource = "videotestsrc num-buffers=12 ! video/x-raw,width=64,height=48";
+  static constexpr const char *kVp8WebM = "vp8enc deadline=1 ! webmmux";
+  static constexpr const char *kH264Ts = "x264enc key-int-max=15 ! mpegtsmux";
+  // A 64x48 moving ball, `frames` frames at `fps`, encoded by `encode` into `file`.
+  bool write_test_video(const std::string &file, int frames, int fps, const std::string &encode) {
+    return run("gst-launch-1.0 -q videotestsrc num-buffers=" + std::to_string(frames) + " pattern=ball ! video/x-raw,width=64,"
+               "height=48,framerate=" + std::to_string(fps) + "/1 ! " + encode + " ! filesink location='" + file + "'")
+               .status == 0;
+  }
   test::TemporaryDirectory dir_;
 };
 
@@ -81,15 +89,6 @@ int free_loopback_port() {
   ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length);
   ::close(fd);
   return ntohs(address.sin_port);
-}
-
-bool wait_until(const std::function<bool()> &condition, double seconds) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return true;
 }
 
 std::vector<std::string> segments(const std::string &dir) {
@@ -185,8 +184,7 @@ constexpr const char *kNoH264 =
 TEST_F(Pipelines, ConvertFileConvertsEveryDecodableFrameOfACorruptH264File) {
   if (!has_elements({"x264enc", "avdec_h264"})) GTEST_SKIP() << kNoH264;
   const std::string in = dir_.file("in.ts"), out = dir_.file("out.mkv");
-  ASSERT_EQ(run("gst-launch-1.0 -q videotestsrc num-buffers=300 pattern=ball ! video/x-raw,width=64,height=48,framerate=15/1 "
-                "! x264enc key-int-max=15 ! mpegtsmux ! filesink location='" + in + "'").status, 0);
+  ASSERT_TRUE(write_test_video(in, 300, 15, kH264Ts));
   ASSERT_EQ(decoded_frames(in), 300);
   garble_transport_stream(in, {0.3, 0.6});
   const int decodable = decoded_frames(in);
@@ -202,8 +200,7 @@ TEST_F(Pipelines, ConvertFileConvertsEveryDecodableFrameOfACorruptH264File) {
 // frame before the cut and is closed properly.
 TEST_F(Pipelines, ConvertFileOfATruncatedFileKeepsEveryDecodableFrame) {
   const std::string in = dir_.file("in.webm"), out = dir_.file("out.mkv");
-  ASSERT_EQ(run("gst-launch-1.0 -q videotestsrc num-buffers=300 pattern=ball ! video/x-raw,width=64,height=48,framerate=30/1 "
-                "! vp8enc ! webmmux ! filesink location='" + in + "'").status, 0);
+  ASSERT_TRUE(write_test_video(in, 300, 30, kVp8WebM));
   fs::resize_file(in, fs::file_size(in) / 2);
   const int decodable = decoded_frames(in);
   ASSERT_GT(decodable, 50);
@@ -219,9 +216,7 @@ TEST_F(Pipelines, ConvertFileOfATruncatedFileKeepsEveryDecodableFrame) {
 TEST_F(Pipelines, ConvertFileInterruptedFinishesAPlayableFile) {
   const std::string in = dir_.file("in.webm"), out = dir_.file("out.mkv");
   constexpr int kFrames = 3000;
-  ASSERT_EQ(run("gst-launch-1.0 -q videotestsrc num-buffers=" + std::to_string(kFrames) +
-                " pattern=ball ! video/x-raw,width=64,height=48,framerate=30/1 ! vp8enc deadline=1 ! webmmux "
-                "! filesink location='" + in + "'").status, 0);
+  ASSERT_TRUE(write_test_video(in, kFrames, 30, kVp8WebM));
   test::BackgroundCommand converter("'" GNCYCLEGAN_SOURCE_DIR "/pipelines/convert-file' '" + in + "' '" + out + "'",
                                     dir_.file("converter.txt"));
   ASSERT_TRUE(wait_until([&] { return fs::exists(out) && fs::file_size(out) > 4096; }, 60)) << converter.output();
@@ -309,8 +304,7 @@ TEST_F(Pipelines, SurveillanceRecordsOnPastCorruptH264FromTheCamera) {
     GTEST_SKIP() << "gir1.2-gst-rtsp-server-1.0 is not installed (scripts/install-deps.sh installs it)";
   if (!has_elements({"x264enc", "avdec_h264"})) GTEST_SKIP() << kNoH264;
   const std::string stream = dir_.file("camera.ts"), recordings = dir_.file("segments");
-  ASSERT_EQ(run("gst-launch-1.0 -q videotestsrc num-buffers=180 pattern=ball ! video/x-raw,width=64,height=48,framerate=15/1 "
-                "! x264enc key-int-max=15 ! mpegtsmux ! filesink location='" + stream + "'").status, 0);
+  ASSERT_TRUE(write_test_video(stream, 180, 15, kH264Ts));
   garble_transport_stream(stream, {0.25, 0.5});
   const int decodable = decoded_frames(stream);
   ASSERT_GT(decodable, 60);

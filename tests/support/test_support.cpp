@@ -11,6 +11,11 @@
 #include <stdexcept>
 #include <thread>
 
+#include <torch/torch.h>
+
+#include "model/generator.h"
+#include "model/weights.h"
+
 namespace gncyclegan::test {
 
 int64_t parameter_count(const torch::nn::Module &module) {
@@ -85,6 +90,23 @@ TemporaryDirectory::TemporaryDirectory() {
 TemporaryDirectory::~TemporaryDirectory() {
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
+}
+
+bool wait_until(const std::function<bool()> &condition, double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+std::string write_tiny_generator(const std::string &path) {
+  torch::manual_seed(7);
+  auto config = GeneratorConfig::from_name("resnet_1blocks_cbam");
+  config.ngf = 4;
+  save_generator(path, *make_generator(config));
+  return path;
 }
 
 }  // namespace gncyclegan::test

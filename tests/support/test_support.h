@@ -1,9 +1,11 @@
 // Helpers shared by the test suites: a parameter count, a temporary directory,
-// running a command in the foreground or in the background.
+// running a command in the foreground or in the background, waiting for a
+// condition, a tiny generator's weights file.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include <sys/types.h>
@@ -61,5 +63,14 @@ class TemporaryDirectory {
  private:
   std::filesystem::path path_;
 };
+
+// Polls `condition` every few milliseconds until it holds (true) or
+// `seconds` have passed (false).
+bool wait_until(const std::function<bool()> &condition, double seconds);
+
+// Writes the weights of a tiny generator (resnet_1blocks_cbam, ngf 4, seeded
+// weights: the same file every time) to `path`, for tests of the element that
+// need a model but not a good one; returns `path`.
+std::string write_tiny_generator(const std::string &path);
 
 }  // namespace gncyclegan::test
