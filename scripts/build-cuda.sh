@@ -16,3 +16,6 @@ fi
 # Without the OpenVINO CPU backend: CUDA runs on LibTorch, and this is also
 # the suite's run of a build without OpenVINO.
 BUILD_DIR=build-cuda GNCYCLEGAN_OPENVINO=0 scripts/test.sh -Dlibtorch="$LIBTORCH" -Dcuda=enabled -Dopenvino=disabled
+# The benchmarks are not built by default; here they are, so that every path
+# compiles against CUDA.
+ninja -C build-cuda benchmarks/bench-train-step benchmarks/bench-forward benchmarks/bench-element benchmarks/bench-backends

@@ -72,6 +72,8 @@ TEST_P(LossesFall, CycleLossesFallAndEveryLossStaysFinite) {
   TrainOptions o = small_options();
   o.gradient_normalization = GetParam();
   o.generator = "resnet_6blocks_cbam";
+  o.load_size = 36;  // 32-pixel crops: the 6-block generator's trunk still sees 8x8
+  o.crop_size = 32;
   TrainingData data(o);
   CycleGan model(o, c10::Device(c10::kCPU));
   std::vector<double> cycle;
