@@ -296,18 +296,18 @@ TEST_F(Pipelines, SurveillanceRecordsThroughACameraDrop) {
 }
 
 // A camera sending H.264 with damaged stretches (here an MPEG-TS file with
-// two, served in real time): the decoder skips what it cannot decode, the
-// recorder neither stops nor reconnects, and records the frames after the
-// damage too.
+// two, 3 and 6 s in, served in real time): the decoder skips what it cannot
+// decode, and the recorder neither stops nor reconnects; the segments after
+// the damage hold frames too. (The file lasts 30 s, beyond the test: its end
+// would be a camera drop.)
 TEST_F(Pipelines, SurveillanceRecordsOnPastCorruptH264FromTheCamera) {
   if (run("/usr/bin/python3 -c 'import gi; gi.require_version(\"GstRtspServer\", \"1.0\")'").status != 0)
     GTEST_SKIP() << "gir1.2-gst-rtsp-server-1.0 is not installed (scripts/install-deps.sh installs it)";
   if (!has_elements({"x264enc", "avdec_h264"})) GTEST_SKIP() << kNoH264;
   const std::string stream = dir_.file("camera.ts"), recordings = dir_.file("segments");
-  ASSERT_TRUE(write_test_video(stream, 180, 15, kH264Ts));
-  garble_transport_stream(stream, {0.25, 0.5});
-  const int decodable = decoded_frames(stream);
-  ASSERT_GT(decodable, 60);
+  ASSERT_TRUE(write_test_video(stream, 450, 15, kH264Ts));
+  garble_transport_stream(stream, {0.1, 0.2});
+  ASSERT_LT(decoded_frames(stream), 450) << "the damage should cost frames";
   const std::string port = std::to_string(free_loopback_port());
   test::BackgroundCommand camera("/usr/bin/python3 '" GNCYCLEGAN_SOURCE_DIR "/tests/support/rtsp_camera.py' " + port +
                                  " --h264-file '" + stream + "'", dir_.file("camera.txt"));
@@ -315,20 +315,16 @@ TEST_F(Pipelines, SurveillanceRecordsOnPastCorruptH264FromTheCamera) {
   test::BackgroundCommand recorder("'" GNCYCLEGAN_SOURCE_DIR "/pipelines/surveillance-rtsp' --segment-seconds 2 "
                                    "rtsp://127.0.0.1:" + port + "/stream '" + recordings + "'",
                                    dir_.file("recorder.txt"));
-  // 12 s of video: the whole file, once the recorder has connected.
-  ASSERT_TRUE(wait_until([&] { return segments(recordings).size() >= 5; }, 90)) << recorder.output();
+  // Five 2-second segments closed: 10 s recorded, past both damaged stretches.
+  ASSERT_TRUE(wait_until([&] { return segments(recordings).size() >= 6; }, 90)) << recorder.output();
   ASSERT_TRUE(recorder.running()) << recorder.output();
   recorder.signal(SIGINT);
   EXPECT_EQ(recorder.wait(30), 0) << recorder.output();
   EXPECT_EQ(recorder.output().find("reconnecting"), std::string::npos) << recorder.output();
-  int recorded = 0;
   for (const auto &segment : segments(recordings)) {
     EXPECT_TRUE(finalised(segment)) << segment << "\n" << recorder.output();
-    const int frames = decoded_frames(segment);
-    EXPECT_GE(frames, 0) << segment << " does not play";
-    recorded += std::max(frames, 0);
+    EXPECT_GT(decoded_frames(segment), 0) << segment << " holds no frame\n" << recorder.output();
   }
-  EXPECT_GT(recorded, decodable / 2) << "frames after the damage were lost\n" << recorder.output();
 }
 
 // Bad input ends the recorder with one message; a missing model is not a
