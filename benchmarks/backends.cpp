@@ -48,14 +48,23 @@ double median_ms(int runs, Work work) {
   return runs % 2 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2;
 }
 
-// Floating-point operations (2 per multiply-add) of a ResNet generator's
-// convolutions at height x width; the rest (norms, CBAM's pooling) is
-// comparatively nothing.
-double resnet_flops(const gncyclegan::GeneratorConfig &c, double height, double width) {
-  const double n = c.ngf, pixels = height * width, quarter = pixels / 16;
+// Floating-point operations (2 per multiply-add) of a ResNet or unshuffle
+// generator's convolutions at height x width; the rest (norms, CBAM's
+// pooling) is comparatively nothing. 0 for the U-Nets.
+double generator_flops(const gncyclegan::GeneratorConfig &c, double height, double width) {
   auto conv = [](double out_pixels, double in_channels, double out_channels, double kernel) {
     return 2 * out_pixels * in_channels * out_channels * kernel * kernel;
   };
+  const double n = c.ngf, pixels = height * width;
+  if (c.family == gncyclegan::GeneratorFamily::unshuffle) {
+    const double s = c.unshuffle_factor, trunk = pixels / (s * s), full = c.full_resolution_channels();
+    double flops = conv(trunk, c.in_channels * s * s, n, 1);
+    flops += c.n_blocks * (2 * conv(trunk, n, n, 3) + (c.cbam ? conv(trunk, 2, 1, 7) : 0));
+    flops += conv(trunk, n, full * s * s, 1) + conv(pixels, full + c.in_channels, full, 3);
+    return flops + conv(pixels, full, c.out_channels, 3);
+  }
+  if (c.family != gncyclegan::GeneratorFamily::resnet) return 0;
+  const double quarter = pixels / 16;
   double flops = conv(pixels, c.in_channels, n, 7) + conv(pixels / 4, n, 2 * n, 3) + conv(quarter, 2 * n, 4 * n, 3);
   flops += c.n_blocks * (2 * conv(quarter, 4 * n, 4 * n, 3) + (c.cbam ? conv(quarter, 2, 1, 7) : 0));
   // A transposed convolution does its work per input pixel, resize + conv per output pixel.
@@ -123,7 +132,7 @@ int main(int argc, char **argv) {
       auto frame = torch::cat({0.6 * x + 0.2 * y, (x * 3).sin() * (y * 2).cos(), (x * y > 0.1).to(torch::kFloat) - 0.5}, 1);
       frame = (frame + 0.1 * torch::randn({1, 3, height, width})).clamp(-1, 1);
       torch::Tensor reference;
-      const double flops = config.family == gncyclegan::GeneratorFamily::resnet ? resnet_flops(config, height, width) : 0;
+      const double flops = generator_flops(config, height, width);
       const double limit_ms = flops / (gflops * 1e6);
       for (Backend backend : {Backend::libtorch, Backend::openvino}) {
         if (backend == Backend::openvino && !gncycleganir::openvino_compiled_in()) continue;

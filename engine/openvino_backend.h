@@ -16,11 +16,11 @@
 
 namespace gncycleganir {
 
-// Whether the OpenVINO backend can build this architecture (the ResNets, any
-// variant; not the U-Nets); if not, `why` says so.
+// Whether the OpenVINO backend can build this architecture (the ResNets and
+// the unshuffle generators, any variant; not the U-Nets); if not, `why` says so.
 inline bool openvino_builds(const gncyclegan::GeneratorConfig &config, std::string *why = nullptr) {
-  if (config.family == gncyclegan::GeneratorFamily::resnet) return true;
-  if (why) *why = "the OpenVINO backend builds ResNet generators only, and this is " + config.architecture();
+  if (config.family != gncyclegan::GeneratorFamily::unet) return true;
+  if (why) *why = "the OpenVINO backend builds ResNet and unshuffle generators only, and this is " + config.architecture();
   return false;
 }
 

@@ -8,6 +8,7 @@
 #include <openvino/op/concat.hpp>
 #include <openvino/op/constant.hpp>
 #include <openvino/op/convolution.hpp>
+#include <openvino/op/depth_to_space.hpp>
 #include <openvino/op/interpolate.hpp>
 #include <openvino/op/matmul.hpp>
 #include <openvino/op/multiply.hpp>
@@ -20,6 +21,7 @@
 #include <openvino/op/reshape.hpp>
 #include <openvino/op/result.hpp>
 #include <openvino/op/sigmoid.hpp>
+#include <openvino/op/space_to_depth.hpp>
 #include <openvino/op/tanh.hpp>
 
 #include "engine/openvino_backend.h"
@@ -139,6 +141,36 @@ Output<Node> upsample(const Weights &w, const std::string &prefix, const Output<
   return conv(w, prefix + ".conv", reflect_pad(resized, 1), 1, 0, false);
 }
 
+// ResNets: indices are those of the reference's nn.Sequential
+// (model/resnet_generator.cpp).
+Output<Node> resnet(const Weights &w, const gncyclegan::GeneratorConfig &config, const Output<Node> &input) {
+  Output<Node> x = relu(instance_norm(conv(w, "model.1", reflect_pad(input, 3), 1, 0, false)));
+  x = relu(instance_norm(conv(w, "model.4", x, 2, 1, false)));
+  x = relu(instance_norm(conv(w, "model.7", x, 2, 1, false)));
+  int index = 10;
+  for (int block = 0; block < config.n_blocks; ++block, ++index)
+    x = resnet_block(w, "model." + std::to_string(index) + ".", x, config.cbam);
+  for (int step = 0; step < 2; ++step, index += 3)
+    x = relu(instance_norm(upsample(w, "model." + std::to_string(index), x, config.resize_conv)));
+  return conv(w, "model." + std::to_string(index + 1), reflect_pad(x, 3), 1, 0, true);
+}
+
+// model/unshuffle_generator.h. PyTorch's pixel (un)shuffle orders channels
+// as c * S * S + row * S + column: OpenVINO's DEPTH_FIRST mode.
+Output<Node> unshuffle(const Weights &w, const gncyclegan::GeneratorConfig &config, const Output<Node> &input) {
+  const size_t factor = static_cast<size_t>(config.unshuffle_factor);
+  Output<Node> x = std::make_shared<op::v0::SpaceToDepth>(input, op::v0::SpaceToDepth::SpaceToDepthMode::DEPTH_FIRST,
+                                                          factor);
+  x = relu(instance_norm(conv(w, "stem", x, 1, 0, false)));
+  for (int block = 0; block < config.n_blocks; ++block)
+    x = resnet_block(w, "trunk." + std::to_string(block) + ".", x, config.cbam);
+  x = std::make_shared<op::v0::DepthToSpace>(conv(w, "head", x, 1, 0, true),
+                                             op::v0::DepthToSpace::DepthToSpaceMode::DEPTH_FIRST, factor);
+  x = std::make_shared<op::v0::Concat>(ov::OutputVector{x, input}, 1);
+  x = relu(instance_norm(conv(w, "fuse", reflect_pad(x, 1), 1, 0, false)));
+  return conv(w, "out", reflect_pad(x, 1), 1, 0, true);
+}
+
 }  // namespace
 
 std::shared_ptr<ov::Model> build_openvino_graph(gncyclegan::Generator &generator, int64_t batch, int64_t height,
@@ -151,17 +183,8 @@ std::shared_ptr<ov::Model> build_openvino_graph(gncyclegan::Generator &generator
   auto input = std::make_shared<op::v0::Parameter>(
       ov::element::f32, ov::PartialShape{batch_dimension, config.in_channels, ov::Dimension(height), ov::Dimension(width)});
   input->set_friendly_name("visible");
-
-  // Indices are those of the reference's nn.Sequential (model/resnet_generator.cpp).
-  Output<Node> x = relu(instance_norm(conv(w, "model.1", reflect_pad(input, 3), 1, 0, false)));
-  x = relu(instance_norm(conv(w, "model.4", x, 2, 1, false)));
-  x = relu(instance_norm(conv(w, "model.7", x, 2, 1, false)));
-  int index = 10;
-  for (int block = 0; block < config.n_blocks; ++block, ++index)
-    x = resnet_block(w, "model." + std::to_string(index) + ".", x, config.cbam);
-  for (int step = 0; step < 2; ++step, index += 3)
-    x = relu(instance_norm(upsample(w, "model." + std::to_string(index), x, config.resize_conv)));
-  x = conv(w, "model." + std::to_string(index + 1), reflect_pad(x, 3), 1, 0, true);
+  const Output<Node> x = config.family == gncyclegan::GeneratorFamily::unshuffle ? unshuffle(w, config, input)
+                                                                                 : resnet(w, config, input);
   auto output = std::make_shared<op::v0::Tanh>(x);
   output->set_friendly_name("infrared");
   auto result = std::make_shared<op::v0::Result>(output);

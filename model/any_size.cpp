@@ -17,9 +17,7 @@ torch::Tensor forward_any_size(const GeneratorConfig &config, const torch::Tenso
                                const std::function<torch::Tensor(const torch::Tensor &)> &forward) {
   torch::NoGradGuard no_grad;
   const int multiple = config.size_multiple();
-  // The ResNets reflect-pad by 1 at a quarter of the input size, which needs at
-  // least 2 pixels there.
-  const int64_t least = config.family == GeneratorFamily::resnet ? 2 * multiple : multiple;
+  const int64_t least = config.least_size();
   const int64_t height = input.size(2), width = input.size(3);
   const int64_t pad_bottom = std::max(padded_size(height, multiple), least) - height;
   const int64_t pad_right = std::max(padded_size(width, multiple), least) - width;

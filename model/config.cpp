@@ -47,12 +47,18 @@ GeneratorConfig GeneratorConfig::from_name(const std::string &architecture, int 
   config.out_channels = out_channels;
   config.ngf = ngf;
   static const std::regex resnet_name(R"(resnet_([0-9]{1,3})blocks(_cbam)?(_resizeconv)?)");
+  static const std::regex unshuffle_name(R"(unshuffle([248])_([0-9]{1,3})blocks(_cbam)?)");
   std::smatch match;
   if (std::regex_match(architecture, match, resnet_name)) {
     config.family = GeneratorFamily::resnet;
     config.n_blocks = std::stoi(match[1].str());
     config.cbam = match[2].matched;
     config.resize_conv = match[3].matched;
+  } else if (std::regex_match(architecture, match, unshuffle_name)) {
+    config.family = GeneratorFamily::unshuffle;
+    config.unshuffle_factor = std::stoi(match[1].str());
+    config.n_blocks = std::stoi(match[2].str());
+    config.cbam = match[3].matched;
   } else if (architecture == "unet_128" || architecture == "unet_256") {
     config.family = GeneratorFamily::unet;
     config.cbam = false;
@@ -60,7 +66,8 @@ GeneratorConfig GeneratorConfig::from_name(const std::string &architecture, int 
   } else {
     throw std::invalid_argument("unknown generator architecture \"" + architecture +
                                 "\" (known: resnet_6blocks, resnet_9blocks, "
-                                "resnet_9blocks_cbam, resnet_<N>blocks[_cbam][_resizeconv], unet_128, unet_256)");
+                                "resnet_9blocks_cbam, resnet_<N>blocks[_cbam][_resizeconv], unet_128, unet_256, "
+                                "unshuffle<2|4|8>_<N>blocks[_cbam])");
   }
   config.validate();
   return config;
@@ -75,7 +82,7 @@ GeneratorConfig GeneratorConfig::from_metadata(const Metadata &metadata) {
   GeneratorConfig config =
       from_name(required(metadata, "architecture"), required_int(metadata, "in_channels"),
                 required_int(metadata, "out_channels"), required_int(metadata, "ngf"));
-  if (config.family == GeneratorFamily::resnet && metadata.count("n_blocks") &&
+  if (config.family != GeneratorFamily::unet && metadata.count("n_blocks") &&
       required_int(metadata, "n_blocks") != config.n_blocks)
     throw std::invalid_argument("metadata n_blocks " + metadata.at("n_blocks") +
                                 " contradicts architecture " + config.architecture());
@@ -88,11 +95,23 @@ GeneratorConfig GeneratorConfig::from_metadata(const Metadata &metadata) {
 
 std::string GeneratorConfig::architecture() const {
   if (family == GeneratorFamily::unet) return num_downs == 7 ? "unet_128" : "unet_256";
+  if (family == GeneratorFamily::unshuffle)
+    return "unshuffle" + std::to_string(unshuffle_factor) + "_" + std::to_string(n_blocks) + "blocks" +
+           (cbam ? "_cbam" : "");
   return "resnet_" + std::to_string(n_blocks) + "blocks" + (cbam ? "_cbam" : "") + (resize_conv ? "_resizeconv" : "");
 }
 
 int GeneratorConfig::size_multiple() const {
-  return family == GeneratorFamily::unet ? 1 << num_downs : 4;
+  switch (family) {
+    case GeneratorFamily::unet: return 1 << num_downs;
+    case GeneratorFamily::unshuffle: return unshuffle_factor;
+    case GeneratorFamily::resnet: break;
+  }
+  return 4;
+}
+
+int GeneratorConfig::least_size() const {
+  return family == GeneratorFamily::unet ? size_multiple() : 2 * size_multiple();
 }
 
 Metadata GeneratorConfig::to_metadata() const {
@@ -103,7 +122,7 @@ Metadata GeneratorConfig::to_metadata() const {
                     {"out_channels", std::to_string(out_channels)},
                     {"ngf", std::to_string(ngf)},
                     {"norm", "instance"}};
-  if (family == GeneratorFamily::resnet) metadata["n_blocks"] = std::to_string(n_blocks);
+  if (family != GeneratorFamily::unet) metadata["n_blocks"] = std::to_string(n_blocks);
   if (cbam) metadata["cbam_reduction"] = std::to_string(cbam_reduction);
   return metadata;
 }
@@ -112,7 +131,13 @@ void GeneratorConfig::validate() const {
   check_range("generator in_channels", in_channels, 1, 4);
   check_range("generator out_channels", out_channels, 1, 4);
   check_range("ngf", ngf, 1, 1024);
-  if (family == GeneratorFamily::resnet) check_range("n_blocks", n_blocks, 1, 64);
+  if (family != GeneratorFamily::unet) check_range("n_blocks", n_blocks, 1, 64);
+  if (family == GeneratorFamily::unshuffle) {
+    check_range("unshuffle factor", unshuffle_factor, 2, 8);
+    if (ngf % 8 != 0)
+      throw std::invalid_argument("ngf is " + std::to_string(ngf) + "; " + architecture() +
+                                  " needs a multiple of 8 (its full-resolution head has ngf / 8 channels)");
+  }
   if (family == GeneratorFamily::unet) check_range("U-Net downsamplings", num_downs, 7, 8);
   check_range("CBAM reduction", cbam_reduction, 1, 1024);
 }

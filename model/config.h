@@ -12,7 +12,7 @@ using Metadata = std::map<std::string, std::string>;
 // The identifier written as `format` in every weights file this project makes.
 inline constexpr const char *kWeightsFormat = "gncyclegan-weights/1";
 
-enum class GeneratorFamily { resnet, unet };
+enum class GeneratorFamily { resnet, unet, unshuffle };
 
 // A generator as the CycleGAN reference defines them (`define_G`), plus CBAM
 // residual blocks (GN-CycleGAN). Architecture names: `resnet_<N>blocks`,
@@ -20,15 +20,18 @@ enum class GeneratorFamily { resnet, unet };
 // `unet_128` and `unet_256`; a ResNet name ending in `_resizeconv` upsamples by
 // nearest-neighbour resize + 3x3 convolution instead of transposed
 // convolutions (no checkerboard artefacts; same parameter count).
+// `unshuffle<S>_<N>blocks[_cbam]` (S = 2, 4 or 8) runs N residual blocks of
+// width ngf at 1/S of the image's side (model/unshuffle_generator.h).
 struct GeneratorConfig {
   GeneratorFamily family = GeneratorFamily::resnet;
   int in_channels = 3;
   int out_channels = 1;
   int ngf = 64;
-  int n_blocks = 9;      // resnet only
-  bool cbam = true;      // resnet only
+  int n_blocks = 9;      // resnet and unshuffle
+  bool cbam = true;      // resnet and unshuffle
   bool resize_conv = false;  // resnet only: upsample by resize + convolution
   int num_downs = 8;     // unet only: 7 = unet_128, 8 = unet_256
+  int unshuffle_factor = 8;  // unshuffle only: the trunk runs at 1/S of the side
   int cbam_reduction = 16;
 
   // The paper's generator: resnet_9blocks_cbam, RGB in, one infrared channel out.
@@ -41,8 +44,14 @@ struct GeneratorConfig {
   static GeneratorConfig from_metadata(const Metadata &metadata);
 
   std::string architecture() const;
-  // Side length the input must be a multiple of (4 for ResNets, 2^num_downs for U-Nets).
+  // Side length the input must be a multiple of (4 for ResNets, 2^num_downs
+  // for U-Nets, S for unshuffle<S>).
   int size_multiple() const;
+  // The smallest side the network takes: its reflection pads need 2 pixels at
+  // the trunk's scale.
+  int least_size() const;
+  // unshuffle only: the channels of the full-resolution head, ngf / 8.
+  int full_resolution_channels() const { return ngf / 8; }
   // The keys above, plus `format`, `role` = generator and `norm` = instance.
   Metadata to_metadata() const;
   // Throws std::invalid_argument when a field is out of range.

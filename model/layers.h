@@ -13,15 +13,17 @@ namespace gncyclegan {
 // give each channel one block, and at video sizes (64 channels of 720 x 1280)
 // that took 1.59 ms against 0.58 on an H100. On the CPU ATen's is the faster
 // (60 against 143 ms at 64 x 480 x 640, 2 threads), so it stays there.
+inline torch::Tensor instance_normalize(const torch::Tensor &x) {
+  constexpr double kEps = 1e-5;
+  if (!x.is_cuda()) return torch::instance_norm(x, {}, {}, {}, {}, /*use_input_stats=*/true, 0.1, kEps, false);
+  auto [var, mean] = torch::var_mean(x, {2, 3}, /*unbiased=*/false, /*keepdim=*/true);
+  return (x - mean) * torch::rsqrt(var + kEps);
+}
+
 class InstanceNormImpl : public torch::nn::Module {
  public:
   explicit InstanceNormImpl(int channels) : channels_(channels) {}
-  torch::Tensor forward(const torch::Tensor &x) {
-    constexpr double kEps = 1e-5;
-    if (!x.is_cuda()) return torch::instance_norm(x, {}, {}, {}, {}, /*use_input_stats=*/true, 0.1, kEps, false);
-    auto [var, mean] = torch::var_mean(x, {2, 3}, /*unbiased=*/false, /*keepdim=*/true);
-    return (x - mean) * torch::rsqrt(var + kEps);
-  }
+  torch::Tensor forward(const torch::Tensor &x) { return instance_normalize(x); }
   void pretty_print(std::ostream &stream) const override { stream << "InstanceNorm(" << channels_ << ")"; }
 
  private:

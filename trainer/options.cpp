@@ -157,7 +157,8 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
   auto *model = "Model";
   app.add_option("--generator", o.generator,
                  "Generator architecture: resnet_9blocks_cbam (the paper's), resnet_9blocks, resnet_6blocks, "
-                 "resnet_<N>blocks[_cbam][_resizeconv] (resize + convolution upsampling, no checkerboards), unet_128, unet_256")
+                 "resnet_<N>blocks[_cbam][_resizeconv] (resize + convolution upsampling, no checkerboards), unet_128, unet_256, "
+                 "unshuffle<2|4|8>_<N>blocks[_cbam] (the residual trunk at 1/2, 1/4 or 1/8 of the side; ngf a multiple of 8)")
       ->group(model);
   app.add_option("--ngf", o.ngf, "Generator width (filters in the first layer)")->check(CLI::Range(1, 1024))->group(model);
   app.add_option("--ndf", o.ndf, "Discriminator width")->check(CLI::Range(1, 1024))->group(model);

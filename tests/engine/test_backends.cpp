@@ -97,7 +97,9 @@ TEST_P(OpenVinoGraph, ComputesLibTorchsForwardInFp32) {
     else if (buffer.key().find("running_mean") != std::string::npos) buffer.value().fill_(0.3);
   generator->eval();
   OpenVinoBackend backend(*generator, /*bf16=*/false, 1);
-  for (auto [height, width] : {std::pair<int64_t, int64_t>{64, 96}, {36, 52}}) {
+  const int multiple = generator->config().size_multiple();
+  for (auto [height, width] : {std::pair<int64_t, int64_t>{64, 96},
+                               {gncyclegan::padded_size(36, multiple), gncyclegan::padded_size(52, multiple)}}) {
     const auto input = synthetic_frame(height, width, 3);
     const auto expected = generator->forward(input);
     const auto actual = backend.forward(input);
@@ -106,9 +108,10 @@ TEST_P(OpenVinoGraph, ComputesLibTorchsForwardInFp32) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(ResnetVariants, OpenVinoGraph,
+INSTANTIATE_TEST_SUITE_P(Architectures, OpenVinoGraph,
                          ::testing::Values("resnet_2blocks", "resnet_2blocks_cbam", "resnet_3blocks_cbam_resizeconv",
-                                           "resnet_1blocks_resizeconv"));
+                                           "resnet_1blocks_resizeconv", "unshuffle8_2blocks_cbam", "unshuffle4_1blocks",
+                                           "unshuffle2_1blocks_cbam"));
 
 TEST(OpenVinoBackendParity, TheBundledModelInFp32IsWithinOneGrayLevelOnRealFrames) {
   SKIP_WITHOUT_OPENVINO();
@@ -186,7 +189,7 @@ TEST(InferenceEngineChoices, AUnetRunsOnLibTorchUnderAutoAndIsRefusedByOpenVino)
     FAIL() << "backend openvino accepted a U-Net";
   } catch (const EngineError &error) {
     const std::string message = error.what();
-    EXPECT_NE(message.find(openvino_compiled_in() ? "ResNet generators only" : "no OpenVINO backend"), std::string::npos)
+    EXPECT_NE(message.find(openvino_compiled_in() ? "ResNet and unshuffle generators only" : "no OpenVINO backend"), std::string::npos)
         << message;
   }
 }

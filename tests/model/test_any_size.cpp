@@ -11,7 +11,7 @@ namespace {
 
 std::shared_ptr<Generator> small(const std::string &architecture) {
   GeneratorConfig config = GeneratorConfig::from_name(architecture, 3, 1);
-  config.ngf = 4;
+  config.ngf = 8;
   auto generator = make_generator(config);
   generator->eval();
   return generator;
@@ -26,7 +26,7 @@ TEST(AnySize, PaddedSizeIsTheNextMultiple) {
 
 TEST(AnySize, OddSizesComeBackAtTheirOwnSize) {
   torch::manual_seed(0);
-  for (const char *architecture : {"resnet_2blocks_cbam", "unet_128"})
+  for (const char *architecture : {"resnet_2blocks_cbam", "unet_128", "unshuffle8_1blocks_cbam"})
     for (auto [height, width] : {std::pair{31, 45}, std::pair{1, 7}, std::pair{130, 3}}) {
       auto output = forward_any_size(*small(architecture), torch::rand({1, 3, height, width}) * 2 - 1);
       EXPECT_EQ(output.sizes(), (std::vector<int64_t>{1, 1, height, width})) << architecture;

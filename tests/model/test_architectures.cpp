@@ -52,7 +52,7 @@ INSTANTIATE_TEST_SUITE_P(
 // reference's: 11,448,981 for the paper's width, and for the compact ngf-16
 // 6-block model 496,593 (7x7 3->16: 2,368; 3x3 16->32: 4,640; 32->64: 18,496;
 // 6 blocks of two 64->64 convs (36,928 each) plus CBAM (64->4->64 MLP: 580,
-// 7x7 2->1 conv without bias: 98, BatchNorm: 2) = 6 x 78,280; upsampling
+// 7x7 2->1 conv without bias: 98, BatchNorm: 2) = 6 x 74,536; upsampling
 // 64->32: 18,464 and 32->16: 4,624; 7x7 16->1: 785).
 TEST(ResizeConvVariant, HasTheParametersOfTheTransposedConvolutions) {
   EXPECT_EQ(parameter_count(*make_generator(GeneratorConfig::from_name("resnet_9blocks_cbam_resizeconv", 3, 1, 64))),
@@ -90,6 +90,45 @@ TEST(ResizeConvVariant, AConstantImageGivesNoCheckerboard) {
     return second.abs().mean().item<double>();
   };
   EXPECT_LT(periodic_energy("resnet_2blocks_resizeconv") * 2, periodic_energy("resnet_2blocks"));
+}
+
+// unshuffle8_6blocks_cbam, ngf 64, RGB in, one channel out: the 1x1 stem on
+// 8x8 blocks of 3 channels, 192 -> 64: 12,352; six residual blocks with CBAM
+// at width 64 as in the ResNets: 6 x 74,536; the 1x1 head 64 -> 8 x 64:
+// 33,280; the full-resolution 3x3 fuse of 8 + 3 channels -> 8: 800; the 3x3
+// out 8 -> 1: 73.
+TEST(UnshuffleArchitecture, HasTheHandCountedParameters) {
+  EXPECT_EQ(12'352 + 6 * 74'536 + 33'280 + 800 + 73, 493'721);
+  EXPECT_EQ(parameter_count(*make_generator(GeneratorConfig::from_name("unshuffle8_6blocks_cbam", 3, 1, 64))),
+            493'721);
+}
+
+TEST(UnshuffleArchitecture, NamesItsTensorsByPart) {
+  auto shapes = shapes_of(*make_generator(GeneratorConfig::from_name("unshuffle4_2blocks_cbam", 3, 1, 32)));
+  EXPECT_EQ(shapes["stem.weight"], (std::vector<int64_t>{32, 48, 1, 1}));
+  EXPECT_EQ(shapes["trunk.1.conv_block.5.weight"], (std::vector<int64_t>{32, 32, 3, 3}));
+  EXPECT_EQ(shapes["trunk.1.cbam.mlp.0.weight"], (std::vector<int64_t>{2, 32}));
+  EXPECT_EQ(shapes["head.weight"], (std::vector<int64_t>{4 * 16, 32, 1, 1}));
+  EXPECT_EQ(shapes["fuse.weight"], (std::vector<int64_t>{4, 4 + 3, 3, 3}));
+  EXPECT_EQ(shapes["out.weight"], (std::vector<int64_t>{1, 4, 3, 3}));
+  EXPECT_FALSE(shapes.count("trunk.2.conv_block.1.weight"));
+}
+
+// The visible image reaches the output at full resolution (the fuse layer),
+// not only through the trunk's 1/8 scale: a one-pixel change moves the output
+// at that pixel more than 8 pixels away from it, and the output is the input's size.
+TEST(UnshuffleArchitecture, KeepsFullResolutionDetail) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(3);
+  auto generator = make_generator(GeneratorConfig::from_name("unshuffle8_2blocks", 3, 1, 16));
+  generator->eval();
+  auto input = torch::rand({1, 3, 64, 80}) * 2 - 1;
+  auto base = generator->forward(input);
+  EXPECT_EQ(base.sizes(), (std::vector<int64_t>{1, 1, 64, 80}));
+  auto changed = input.clone();
+  changed.index_put_({0, torch::indexing::Slice(), 35, 45}, 1.0);
+  auto delta = (generator->forward(changed) - base).abs().squeeze();
+  EXPECT_GT(delta[35][45].item<double>(), 4 * delta[35][60].item<double>());
 }
 
 TEST(PatchGanArchitecture, ParameterCountsEqualTheReference) {

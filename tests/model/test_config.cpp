@@ -17,7 +17,8 @@ TEST(GeneratorConfig, ThePaperGeneratorIsResnet9BlocksWithCbam) {
 
 TEST(GeneratorConfig, NamesParseAndPrintBack) {
   for (const char *name : {"resnet_6blocks", "resnet_9blocks", "resnet_9blocks_cbam", "resnet_3blocks_cbam",
-                           "resnet_6blocks_cbam_resizeconv", "resnet_9blocks_resizeconv", "unet_128", "unet_256"})
+                           "resnet_6blocks_cbam_resizeconv", "resnet_9blocks_resizeconv", "unet_128", "unet_256",
+                           "unshuffle8_6blocks_cbam", "unshuffle2_1blocks", "unshuffle4_12blocks_cbam"})
     EXPECT_EQ(GeneratorConfig::from_name(name).architecture(), name);
   EXPECT_EQ(GeneratorConfig::from_name("unet_128").num_downs, 7);
   EXPECT_EQ(GeneratorConfig::from_name("unet_256").size_multiple(), 256);
@@ -25,6 +26,10 @@ TEST(GeneratorConfig, NamesParseAndPrintBack) {
   EXPECT_TRUE(GeneratorConfig::from_name("resnet_6blocks_cbam_resizeconv").resize_conv);
   EXPECT_FALSE(GeneratorConfig::from_name("resnet_6blocks_cbam").resize_conv);
   EXPECT_THROW(GeneratorConfig::from_name("resnet_6blocks_resizeconv_cbam"), std::invalid_argument);
+  EXPECT_EQ(GeneratorConfig::from_name("unshuffle8_6blocks_cbam").size_multiple(), 8);
+  EXPECT_EQ(GeneratorConfig::from_name("unshuffle8_6blocks_cbam").least_size(), 16);
+  EXPECT_EQ(GeneratorConfig::from_name("unshuffle4_6blocks").size_multiple(), 4);
+  EXPECT_EQ(GeneratorConfig::from_name("unet_128").least_size(), 128);
 }
 
 TEST(GeneratorConfig, RejectsWhatItCannotBuild) {
@@ -32,6 +37,9 @@ TEST(GeneratorConfig, RejectsWhatItCannotBuild) {
   EXPECT_THROW(GeneratorConfig::from_name("unet_64"), std::invalid_argument);
   EXPECT_THROW(GeneratorConfig::from_name("resnet_9blocks", 0, 1), std::invalid_argument);
   EXPECT_THROW(GeneratorConfig::from_name("resnet_9blocks", 3, 1, 0), std::invalid_argument);
+  EXPECT_THROW(GeneratorConfig::from_name("unshuffle3_6blocks"), std::invalid_argument);
+  EXPECT_THROW(GeneratorConfig::from_name("unshuffle8_0blocks"), std::invalid_argument);
+  EXPECT_THROW(GeneratorConfig::from_name("unshuffle8_6blocks", 3, 1, 12), std::invalid_argument);
 }
 
 TEST(GeneratorConfig, MetadataRoundTrips) {
