@@ -4,25 +4,35 @@ WIDTHxHEIGHT sources at FPS frames/s, each `videotestsrc is-live=true !
 gncycleganir ! fakesink` with the element's default properties (on the CPU:
 the adaptive inference size; the streams share one engine), for FRAMES frames
 a stream. Every --sample-every frames (of the first stream) it samples the
-process's resident memory, open file descriptors and threads; each frame's
-latency through the element (from its sink pad to its source pad) is kept.
+process's resident memory, the bytes malloc has handed out and not had back
+(glibc's mallinfo2: the heap in use), open file descriptors and threads; each
+frame's latency through the element (from its sink pad to its source pad) is
+kept.
 
-Prints one markdown table row per configuration: the resident memory's slope
-after the warm-up (least squares, KiB per 1,000 frames), its start and end,
-file descriptors and threads at the first sample after the warm-up and at the
-end, the latency percentiles, and the inference size the element ran at.
+Prints one markdown table row per configuration: the slopes of the resident
+memory and of the heap in use after the warm-up (least squares, KiB per 1,000
+frames), the resident memory's start and end, file descriptors and threads at
+the first sample after the warm-up and at the end, the latency percentiles,
+and the inference size the element ran at.
+
+Resident memory moves in steps of whole blocks (malloc's arenas and the
+memory pool's blocks, megabytes each) that a short run cannot tell from a
+leak; the heap in use moves by exactly what is allocated and not freed, so a
+short run can bound it. Memory that bypasses malloc (mmap by a library) shows
+only in the resident figure: a long run watches that one.
 
     benchmarks/soak.py [--frames 100000] [--streams 1,4] [--size 640x480] [--fps 30]
                        [--sample-every 1000] [--warm-up 5000] [--model surveillance]
-                       [--max-slope KIB] [--samples-out FILE.csv]
+                       [--max-slope KIB] [--max-resident-slope KIB] [--samples-out FILE.csv]
 
---max-slope exits 1 when a configuration's slope is above KIB, or when file
-descriptors or threads grew after the warm-up (.ci/run runs a short soak with
-it). Each configuration runs in a process of its own. Needs the plugin on
+--max-slope exits 1 when a configuration's heap slope is above KIB, or when
+file descriptors or threads grew after the warm-up (.ci/run runs a short soak
+with it); --max-resident-slope bounds the resident memory's slope likewise. Each configuration runs in a process of its own. Needs the plugin on
 GST_PLUGIN_PATH (build/plugin).
 """
 import argparse
 import array
+import ctypes
 import json
 import os
 import subprocess
@@ -35,11 +45,26 @@ def size(text):
     return int(width), int(height)
 
 
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                 "keepcost")]
+
+
+def heap_in_use_kib():
+    """Bytes in use in malloc's arenas plus its mmapped blocks (glibc >= 2.33)."""
+    libc = ctypes.CDLL(None)
+    libc.mallinfo2.restype = MallInfo2
+    info = libc.mallinfo2()
+    return (info.uordblks + info.hblkhd) // 1024
+
+
 def process_sample():
     with open("/proc/self/status") as status:
         fields = dict(line.split(":", 1) for line in status if ":" in line)
     return {
         "rss_kib": int(fields["VmRSS"].split()[0]),
+        "heap_kib": heap_in_use_kib(),
         "threads": int(fields["Threads"]),
         "fds": len(os.listdir("/proc/self/fd")),
     }
@@ -103,11 +128,11 @@ def run_configuration(args):
                       "frames": frames[0], "inference": sizes, "seconds": time.monotonic() - begun}))
 
 
-def slope_kib_per_thousand(samples):
+def slope_kib_per_thousand(samples, key):
     if len(samples) < 2:
         return float("nan")
     xs = [s["frames"] / 1000 for s in samples]
-    ys = [s["rss_kib"] for s in samples]
+    ys = [s[key] for s in samples]
     mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
     spread = sum((x - mean_x) ** 2 for x in xs)
     return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / spread if spread else float("nan")
@@ -129,7 +154,10 @@ def main():
     parser.add_argument("--warm-up", type=int, default=5000,
                         help="frames before the slope is measured: the adaptive size settles, pools fill (default 5000)")
     parser.add_argument("--model", default="", help="model property (default: the element's default)")
-    parser.add_argument("--max-slope", type=float, help="fail above this many KiB per 1,000 frames, or on fd/thread growth")
+    parser.add_argument("--max-slope", type=float,
+                        help="fail when the heap in use grows more than this many KiB per 1,000 frames, or on fd/thread growth")
+    parser.add_argument("--max-resident-slope", type=float,
+                        help="fail when the resident memory grows more than this many KiB per 1,000 frames")
     parser.add_argument("--samples-out", help="write every sample of every configuration to this CSV file")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -143,9 +171,9 @@ def main():
     width, height = args.size
     print(f"{width}x{height} live at {args.fps} frames/s, element defaults{', model ' + args.model if args.model else ''}, "
           f"{args.frames} frames a stream, samples every {args.sample_every}, slope after {args.warm_up}\n")
-    print("| streams | frames | minutes | inference size | resident MiB: after warm-up → end | slope KiB / 1,000 frames "
-          "| fds | threads | latency ms p50 / p99 / max |")
-    print("|---:|---:|---:|---|---|---:|---|---|---|")
+    print("| streams | frames | minutes | inference size | resident MiB: after warm-up → end "
+          "| slope KiB / 1,000 frames: resident / heap | fds | threads | latency ms p50 / p99 / max |")
+    print("|---:|---:|---:|---|---|---|---|---|---|")
     failed = []
     rows = []
     for streams in [int(n) for n in args.streams.split(",")]:
@@ -161,25 +189,31 @@ def main():
         settled = [s for s in result["samples"] if s["frames"] > args.warm_up]
         if len(settled) < 2:
             sys.exit(f"soak.py: the {streams}-stream run gave {result['frames']} frames, too few to measure")
-        slope = slope_kib_per_thousand(settled)
+        slope = slope_kib_per_thousand(settled, "rss_kib")
+        heap_slope = slope_kib_per_thousand(settled, "heap_kib")
         first, last = settled[0], settled[-1]
         latencies = result["latencies_ms"]
         print(f"| {streams} | {result['frames']} | {result['seconds'] / 60:.1f} | {result['inference'][0]}x{result['inference'][1]} "
-              f"| {first['rss_kib'] / 1024:.1f} → {last['rss_kib'] / 1024:.1f} | {slope:.2f} "
+              f"| {first['rss_kib'] / 1024:.1f} → {last['rss_kib'] / 1024:.1f} | {slope:.2f} / {heap_slope:.2f} "
               f"| {first['fds']} → {last['fds']} | {first['threads']} → {last['threads']} "
               f"| {percentile(latencies, 0.5):.1f} / {percentile(latencies, 0.99):.1f} / {max(latencies):.1f} |", flush=True)
         rows += [{"streams": streams, **s} for s in result["samples"]]
+        if args.max_resident_slope is not None and slope > args.max_resident_slope:
+            failed.append(f"{streams} streams: resident memory grew {slope:.2f} KiB per 1,000 frames "
+                          f"(limit {args.max_resident_slope})")
         if args.max_slope is not None:
-            if slope > args.max_slope:
-                failed.append(f"{streams} streams: memory grew {slope:.2f} KiB per 1,000 frames (limit {args.max_slope})")
+            if heap_slope > args.max_slope:
+                failed.append(f"{streams} streams: the heap in use grew {heap_slope:.2f} KiB per 1,000 frames "
+                              f"(limit {args.max_slope})")
             if last["fds"] > first["fds"] or last["threads"] > first["threads"]:
                 failed.append(f"{streams} streams: file descriptors {first['fds']} → {last['fds']}, "
                               f"threads {first['threads']} → {last['threads']}")
     if args.samples_out:
         with open(args.samples_out, "w") as out:
-            out.write("streams,frames,seconds,rss_kib,fds,threads\n")
+            out.write("streams,frames,seconds,rss_kib,heap_kib,fds,threads\n")
             for r in rows:
-                out.write(f"{r['streams']},{r['frames']},{r['seconds']:.1f},{r['rss_kib']},{r['fds']},{r['threads']}\n")
+                out.write(f"{r['streams']},{r['frames']},{r['seconds']:.1f},{r['rss_kib']},{r['heap_kib']},"
+                          f"{r['fds']},{r['threads']}\n")
     if failed:
         sys.exit("soak.py: " + "; ".join(failed))
 
