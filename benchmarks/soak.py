@@ -23,6 +23,7 @@ only in the resident figure: a long run watches that one.
 
     benchmarks/soak.py [--frames 100000] [--streams 1,4] [--size 640x480] [--fps 30]
                        [--sample-every 1000] [--warm-up 5000] [--model surveillance]
+                       [--properties "inference-width=320 inference-height=240"]
                        [--max-slope KIB] [--max-resident-slope KIB] [--samples-out FILE.csv]
 
 --max-slope exits 1 when a configuration's heap slope is above KIB, or when
@@ -51,11 +52,13 @@ class MallInfo2(ctypes.Structure):
                  "keepcost")]
 
 
+_mallinfo2 = ctypes.CDLL(None).mallinfo2  # once: each lookup would itself allocate
+_mallinfo2.restype = MallInfo2
+
+
 def heap_in_use_kib():
     """Bytes in use in malloc's arenas plus its mmapped blocks (glibc >= 2.33)."""
-    libc = ctypes.CDLL(None)
-    libc.mallinfo2.restype = MallInfo2
-    info = libc.mallinfo2()
+    info = _mallinfo2()
     return (info.uordblks + info.hblkhd) // 1024
 
 
@@ -79,7 +82,7 @@ def run_configuration(args):
 
     Gst.init(None)
     width, height = args.size
-    model = f" model={args.model}" if args.model else ""
+    model = (f" model={args.model}" if args.model else "") + (f" {args.properties}" if args.properties else "")
     branches = " ".join(
         f"videotestsrc is-live=true num-buffers={args.frames} ! "
         f"video/x-raw,width={width},height={height},framerate={args.fps}/1 ! "
@@ -154,6 +157,9 @@ def main():
     parser.add_argument("--warm-up", type=int, default=5000,
                         help="frames before the slope is measured: the adaptive size settles, pools fill (default 5000)")
     parser.add_argument("--model", default="", help="model property (default: the element's default)")
+    parser.add_argument("--properties", default="",
+                        help="more element properties, e.g. \"inference-width=320 inference-height=240\" "
+                             "(default: none, the element's defaults)")
     parser.add_argument("--max-slope", type=float,
                         help="fail when the heap in use grows more than this many KiB per 1,000 frames, or on fd/thread growth")
     parser.add_argument("--max-resident-slope", type=float,
@@ -169,7 +175,8 @@ def main():
         parser.error("--frames must leave at least two samples after --warm-up")
 
     width, height = args.size
-    print(f"{width}x{height} live at {args.fps} frames/s, element defaults{', model ' + args.model if args.model else ''}, "
+    settings = "".join(f", {text}" for text in (f"model {args.model}" if args.model else "", args.properties) if text)
+    print(f"{width}x{height} live at {args.fps} frames/s, element defaults{settings}, "
           f"{args.frames} frames a stream, samples every {args.sample_every}, slope after {args.warm_up}\n")
     print("| streams | frames | minutes | inference size | resident MiB: after warm-up → end "
           "| slope KiB / 1,000 frames: resident / heap | fds | threads | latency ms p50 / p99 / max |")
@@ -179,7 +186,7 @@ def main():
     for streams in [int(n) for n in args.streams.split(",")]:
         child = [sys.executable, os.path.abspath(__file__), "--child", str(streams), "--frames", str(args.frames),
                  "--size", f"{width}x{height}", "--fps", str(args.fps), "--sample-every", str(args.sample_every),
-                 "--warm-up", str(args.warm_up), "--model", args.model]
+                 "--warm-up", str(args.warm_up), "--model", args.model, "--properties", args.properties]
         done = subprocess.run(child, stdout=subprocess.PIPE, text=True)
         if done.returncode != 0 or not done.stdout.strip():
             sys.exit(f"soak.py: the {streams}-stream run failed (status {done.returncode})")

@@ -12,7 +12,13 @@
 namespace gncycleganir {
 namespace {
 
-constexpr size_t kCachedSizes = 8;
+// Compiled models kept: the size in use and the one before it, so the adaptive
+// inference size moving between two neighbours (a probe up and back) compiles
+// nothing. Each compiled model holds its intermediate buffers (about 30 MB at
+// 320x240) and threads of its own, so over days of probing a larger cache
+// only fills with sizes no longer used. A spatial size left dynamic instead
+// (one model for all sizes) cost 10-20 % a frame.
+constexpr size_t kCachedSizes = 2;
 
 // One Core per process: it loads the device plugins once.
 ov::Core &core() {
