@@ -13,7 +13,8 @@ Prints one markdown table row per configuration: the slopes of the resident
 memory and of the heap in use after the warm-up (least squares, KiB per 1,000
 frames), the resident memory's start and end, file descriptors and threads at
 the first sample after the warm-up and at the end, the latency percentiles,
-and the inference size the element ran at.
+and the inference size the element ran at (with how often the samples saw it
+change after the warm-up; the CSV of --samples-out has it per sample).
 
 Resident memory moves in steps of whole blocks (malloc's arenas and the
 memory pool's blocks, megabytes each) that a short run cannot tell from a
@@ -28,7 +29,8 @@ only in the resident figure: a long run watches that one.
 
 --max-slope exits 1 when a configuration's heap slope is above KIB, or when
 file descriptors or threads grew after the warm-up (.ci/run runs a short soak
-with it); --max-resident-slope bounds the resident memory's slope likewise. Each configuration runs in a process of its own. Needs the plugin on
+with it); --max-resident-slope bounds the resident memory's slope likewise.
+Each configuration runs in a process of its own. Needs the plugin on
 GST_PLUGIN_PATH (build/plugin).
 """
 import argparse
@@ -111,7 +113,9 @@ def run_configuration(args):
     def on_output(_pad, _info):
         frames[0] += 1
         if frames[0] % args.sample_every == 0:
-            samples.append({"frames": frames[0], "seconds": time.monotonic() - begun, **process_sample()})
+            inference = f"{element.get_property('active-inference-width')}x{element.get_property('active-inference-height')}"
+            samples.append({"frames": frames[0], "seconds": time.monotonic() - begun, "inference": inference,
+                            **process_sample()})
         return Gst.PadProbeReturn.OK
 
     element.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, on_sink)
@@ -178,7 +182,7 @@ def main():
     settings = "".join(f", {text}" for text in (f"model {args.model}" if args.model else "", args.properties) if text)
     print(f"{width}x{height} live at {args.fps} frames/s, element defaults{settings}, "
           f"{args.frames} frames a stream, samples every {args.sample_every}, slope after {args.warm_up}\n")
-    print("| streams | frames | minutes | inference size | resident MiB: after warm-up → end "
+    print("| streams | frames | minutes | inference size at the end (changes after warm-up) | resident MiB: after warm-up → end "
           "| slope KiB / 1,000 frames: resident / heap | fds | threads | latency ms p50 / p99 / max |")
     print("|---:|---:|---:|---|---|---|---|---|---|")
     failed = []
@@ -200,7 +204,10 @@ def main():
         heap_slope = slope_kib_per_thousand(settled, "heap_kib")
         first, last = settled[0], settled[-1]
         latencies = result["latencies_ms"]
-        print(f"| {streams} | {result['frames']} | {result['seconds'] / 60:.1f} | {result['inference'][0]}x{result['inference'][1]} "
+        # Sizes the adaptive ladder moved between after warm-up, as the samples saw them.
+        moves = sum(1 for a, b in zip(settled, settled[1:]) if a["inference"] != b["inference"])
+        print(f"| {streams} | {result['frames']} | {result['seconds'] / 60:.1f} "
+              f"| {result['inference'][0]}x{result['inference'][1]} ({moves} changes) "
               f"| {first['rss_kib'] / 1024:.1f} → {last['rss_kib'] / 1024:.1f} | {slope:.2f} / {heap_slope:.2f} "
               f"| {first['fds']} → {last['fds']} | {first['threads']} → {last['threads']} "
               f"| {percentile(latencies, 0.5):.1f} / {percentile(latencies, 0.99):.1f} / {max(latencies):.1f} |", flush=True)
@@ -217,10 +224,10 @@ def main():
                               f"threads {first['threads']} → {last['threads']}")
     if args.samples_out:
         with open(args.samples_out, "w") as out:
-            out.write("streams,frames,seconds,rss_kib,heap_kib,fds,threads\n")
+            out.write("streams,frames,seconds,inference,rss_kib,heap_kib,fds,threads\n")
             for r in rows:
-                out.write(f"{r['streams']},{r['frames']},{r['seconds']:.1f},{r['rss_kib']},{r['heap_kib']},"
-                          f"{r['fds']},{r['threads']}\n")
+                out.write(f"{r['streams']},{r['frames']},{r['seconds']:.1f},{r['inference']},{r['rss_kib']},"
+                          f"{r['heap_kib']},{r['fds']},{r['threads']}\n")
     if failed:
         sys.exit("soak.py: " + "; ".join(failed))
 

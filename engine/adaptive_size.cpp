@@ -33,8 +33,14 @@ InferenceSize AdaptiveInferenceSize::probe() const {
   return ladder_.back();
 }
 
+AdaptiveInferenceSize::Duration AdaptiveInferenceSize::remembered(const Record &record) const {
+  Duration kept = settings_.memory;
+  for (int strike = 1; strike < record.strikes && kept < settings_.longest_memory; ++strike) kept *= 2;
+  return std::min(kept, std::max(settings_.memory, settings_.longest_memory));
+}
+
 double AdaptiveInferenceSize::predicted_ns(size_t index, Clock::time_point now) const {
-  auto fresh = [&](size_t i) { return records_[i].frames > 0 && now - records_[i].measured <= settings_.memory; };
+  auto fresh = [&](size_t i) { return records_[i].frames > 0 && now - records_[i].measured <= remembered(records_[i]); };
   if (fresh(index)) return records_[index].typical_ns;
   // Frame time = overhead + cost per pixel x area, fitted through the two
   // freshest measured sizes; from one size alone, in proportion to the area
@@ -99,8 +105,12 @@ std::optional<InferenceSize> AdaptiveInferenceSize::observe(Duration frame_time,
   if (interval.count() <= 0 || now - changed_ < settings_.dwell) return std::nullopt;
 
   const double budget = settings_.headroom * double(interval.count());
+  const bool too_slow = record.typical_ns > budget * (1 + settings_.band);
+  // A size that has held for as long as a first failure is remembered has
+  // proven itself: its next failure starts the doubling again.
+  if (!too_slow && now - changed_ >= settings_.memory) record.strikes = 0;
   size_t next = index_;
-  if (record.typical_ns > budget * (1 + settings_.band)) {
+  if (too_slow) {
     next = index_ + 1;
     while (next + 1 < ladder_.size() && predicted_ns(next, now) > budget) ++next;
     next = std::min(next, ladder_.size() - 1);
@@ -112,6 +122,7 @@ std::optional<InferenceSize> AdaptiveInferenceSize::observe(Duration frame_time,
       }
   }
   if (next == index_) return std::nullopt;
+  if (next > index_) record.strikes += 1;
   move_to(next, now);
   return current();
 }

@@ -40,8 +40,12 @@ class AdaptiveInferenceSize {
     int window = 15;
     Duration dwell = std::chrono::seconds(2);
     // How long a size found too slow is remembered (after that, growing back
-    // to it may be tried again).
+    // to it may be tried again). Each time a size is found too slow again
+    // without having held in between, it is remembered twice as long, up to
+    // `longest_memory`: a machine that stays too slow for a size stops paying
+    // for a try (a compile and a window of late frames) every `memory`.
     Duration memory = std::chrono::seconds(30);
+    Duration longest_memory = std::chrono::minutes(16);
   };
 
   AdaptiveInferenceSize(InferenceSize frame, const Settings &settings);
@@ -70,7 +74,10 @@ class AdaptiveInferenceSize {
     double typical_ns = 0;  // the median frame time of the latest window at this size
     int frames = 0;
     Clock::time_point measured{};
+    // Times found too slow in a row: the record is kept memory x 2^(strikes - 1).
+    int strikes = 0;
   };
+  Duration remembered(const Record &record) const;
   double predicted_ns(size_t index, Clock::time_point now) const;
   size_t largest_fitting(double budget_ns, Clock::time_point now) const;
   void move_to(size_t index, Clock::time_point now);

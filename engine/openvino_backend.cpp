@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <stdexcept>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <openvino/core/version.hpp>
 #include <openvino/runtime/core.hpp>
 #include <openvino/runtime/properties.hpp>
@@ -19,6 +23,15 @@ namespace {
 // only fills with sizes no longer used. A spatial size left dynamic instead
 // (one model for all sizes) cost 10-20 % a frame.
 constexpr size_t kCachedSizes = 2;
+
+// Frees memory the C library holds after a compiled model is released: its
+// buffers, tens of MB, would otherwise stay resident in the heap and make a
+// process that runs for days look as if it grew with every size it tried.
+void return_freed_memory_to_the_system() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
 
 // One Core per process: it loads the device plugins once.
 ov::Core &core() {
@@ -50,10 +63,12 @@ struct OpenVinoBackend::Compiled {
   bool any_batch = false;  // else one frame at a time
   ov::CompiledModel model;
   ov::InferRequest request;
+  std::chrono::steady_clock::time_point used;
 };
 
-OpenVinoBackend::OpenVinoBackend(gncyclegan::Generator &generator, bool bf16, int threads)
-    : generator_(generator), bf16_(bf16), threads_(threads) {
+OpenVinoBackend::OpenVinoBackend(gncyclegan::Generator &generator, bool bf16, int threads,
+                                 std::chrono::milliseconds release_after)
+    : generator_(generator), bf16_(bf16), threads_(threads), release_after_(release_after) {
   std::string why;
   if (!openvino_builds(generator.config(), &why)) throw std::runtime_error(why);
   try {
@@ -65,6 +80,19 @@ OpenVinoBackend::OpenVinoBackend(gncyclegan::Generator &generator, bool bf16, in
 
 OpenVinoBackend::~OpenVinoBackend() = default;
 
+size_t OpenVinoBackend::compiled_sizes() const { return compiled_.size(); }
+
+// Sizes are dropped when over kCachedSizes (the least recently used) or
+// unused for release_after_, except the one about to run (the front).
+void OpenVinoBackend::release_unused(std::chrono::steady_clock::time_point now) {
+  const size_t before = compiled_.size();
+  if (compiled_.size() > kCachedSizes) compiled_.resize(kCachedSizes);
+  compiled_.erase(std::remove_if(compiled_.begin() + 1, compiled_.end(),
+                                 [&](const auto &entry) { return now - entry->used > release_after_; }),
+                  compiled_.end());
+  if (compiled_.size() < before) return_freed_memory_to_the_system();
+}
+
 // One compiled model per inference size. Single frames run in one compiled
 // for a batch of one, the fastest (a dynamic batch dimension costs about 2 %
 // a frame). Once a batch of several frames comes at a size (a shared engine
@@ -72,11 +100,16 @@ OpenVinoBackend::~OpenVinoBackend() = default;
 // serves every batch there: each batch size compiled apart would keep its own
 // intermediate buffers, several MB a frame of batch.
 OpenVinoBackend::Compiled &OpenVinoBackend::compiled_for(int64_t batch, int64_t height, int64_t width) {
+  const auto now = std::chrono::steady_clock::now();
   auto found = std::find_if(compiled_.begin(), compiled_.end(),
                             [&](const auto &entry) { return entry->height == height && entry->width == width; });
   if (found != compiled_.end()) {
     std::rotate(compiled_.begin(), found, found + 1);
-    if (batch == 1 || compiled_.front()->any_batch) return *compiled_.front();
+    if (batch == 1 || compiled_.front()->any_batch) {
+      compiled_.front()->used = now;
+      release_unused(now);
+      return *compiled_.front();
+    }
     compiled_.erase(compiled_.begin());  // a batch at a size compiled for single frames
   }
   auto entry = std::make_unique<Compiled>();
@@ -95,8 +128,9 @@ OpenVinoBackend::Compiled &OpenVinoBackend::compiled_for(int64_t batch, int64_t 
     throw std::runtime_error("OpenVINO cannot compile the generator for " + what + " of " + std::to_string(width) + "x" +
                              std::to_string(height) + ": " + error.what());
   }
+  entry->used = now;
   compiled_.insert(compiled_.begin(), std::move(entry));
-  if (compiled_.size() > kCachedSizes) compiled_.pop_back();
+  release_unused(now);
   return *compiled_.front();
 }
 

@@ -12,8 +12,9 @@ std::string openvino_version() { return {}; }
 
 struct OpenVinoBackend::Compiled {};
 
-OpenVinoBackend::OpenVinoBackend(gncyclegan::Generator &generator, bool bf16, int threads)
-    : generator_(generator), bf16_(bf16), threads_(threads) {
+OpenVinoBackend::OpenVinoBackend(gncyclegan::Generator &generator, bool bf16, int threads,
+                                 std::chrono::milliseconds release_after)
+    : generator_(generator), bf16_(bf16), threads_(threads), release_after_(release_after) {
   throw std::runtime_error(
       "this build of gncycleganir has no OpenVINO backend: install OpenVINO (scripts/openvino-env.sh) and "
       "rebuild (meson setup --reconfigure BUILD -Dopenvino=enabled -Dopenvino_dir=DIR), or use backend=libtorch");
@@ -22,5 +23,6 @@ OpenVinoBackend::OpenVinoBackend(gncyclegan::Generator &generator, bool bf16, in
 OpenVinoBackend::~OpenVinoBackend() = default;
 
 torch::Tensor OpenVinoBackend::forward(const torch::Tensor &) { return {}; }
+size_t OpenVinoBackend::compiled_sizes() const { return 0; }
 
 }  // namespace gncycleganir

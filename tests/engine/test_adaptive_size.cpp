@@ -44,12 +44,17 @@ TEST(AdaptiveSizeLadder, AFrameUnderTheFloorIsTheOnlySize) {
 }
 
 // A model taking 5 ms + 100 ns per pixel: 35.7 ms at 640 x 480, 12.7 ms at 320 x 240.
+// Sizes above `spill_area` take `spill_factor` times longer (their buffers
+// no longer fit the caches), which no fit through smaller sizes foresees.
 struct SyntheticModel {
   double overhead_ms = 5, ns_per_pixel = 100, noise = 0.05;
+  long spill_area = 0;
+  double spill_factor = 1;
   std::mt19937 random{7};
   Duration time(InferenceSize size) {
     std::uniform_real_distribution<double> jitter(1 - noise, 1 + noise);
-    return Duration(int64_t((overhead_ms * 1e6 + ns_per_pixel * double(size.area())) * jitter(random)));
+    const double spill = spill_area > 0 && size.area() > spill_area ? spill_factor : 1;
+    return Duration(int64_t((overhead_ms * 1e6 + ns_per_pixel * double(size.area())) * spill * jitter(random)));
   }
 };
 
@@ -136,9 +141,62 @@ TEST(AdaptiveSize, ASteadyStreamNearTheBudgetDoesNotFlap) {
   int changes = 0;
   for (int minute = 0; minute < 5; ++minute) changes += stream(sizes, model, 33'333'333ns, 30 * 60, now).changes;
   EXPECT_EQ(sizes.current(), (InferenceSize{480, 360}));
-  // Growing to 560 x 420 may be retried once its measurement is forgotten (every
-  // 30 s at most), each try lasting one window; nothing faster than that.
-  EXPECT_LE(changes, 2 * (5 * 60 / 30));
+  // Growing to 560 x 420 may be retried once its measurement is forgotten
+  // (after 30 s, then 60, 120: 3 tries in 5 minutes), each lasting one window.
+  EXPECT_LE(changes, 2 * 4);
+}
+
+// 5 ms + 65 ns per pixel, 1.5 times that above 480 x 360: at 30 frames/s
+// (budget 26.7 ms) 480 x 360 takes 16.2 ms and 560 x 420 looks as if it fit
+// (22.1 ms, in proportion to the area) but takes 30.4 ms. Over an hour it is
+// tried again after 30 s, then 60, 120, 240, 480 and 960 s (remembered twice
+// as long each time it fails), then every 16 minutes: 9 tries an hour instead
+// of one every 30 s (about 110).
+TEST(AdaptiveSize, ASizeFoundTooSlowAgainAndAgainIsTriedLessAndLessOften) {
+  SyntheticModel model;
+  model.noise = 0.01;
+  model.ns_per_pixel = 65;
+  model.spill_area = 480L * 360;
+  model.spill_factor = 1.5;
+  AdaptiveInferenceSize sizes({640, 480}, {});
+  Clock::time_point now{};
+  const Duration interval = 33'333'333ns;
+  sizes.start({{{640, 480}, model.time({640, 480})}}, interval, now);
+  std::vector<double> tries;  // seconds at which 560 x 420 was tried
+  for (int i = 0; i < 30 * 3600; ++i) {
+    now += interval;
+    if (auto changed = sizes.observe(model.time(sizes.current()), interval, now))
+      if (*changed == (InferenceSize{560, 420})) tries.push_back(std::chrono::duration<double>(now.time_since_epoch()).count());
+  }
+  EXPECT_EQ(sizes.current(), (InferenceSize{480, 360}));
+  ASSERT_GE(tries.size(), 7u);
+  EXPECT_LE(tries.size(), 10u);
+  // The gaps between tries: each about twice the one before (the first after
+  // 30 s, plus the try's own window and the dwell), until 16 minutes.
+  const double expected_memory[] = {30, 60, 120, 240, 480, 960};
+  for (size_t i = 1; i < tries.size() && i <= 6; ++i) {
+    EXPECT_GE(tries[i] - tries[i - 1], expected_memory[i - 1]) << "try " << i;
+    EXPECT_LE(tries[i] - tries[i - 1], expected_memory[i - 1] + 10) << "try " << i;
+  }
+}
+
+// A size that held for a while and then fails (the machine got busier) is
+// remembered for the first 30 s again, not for its old, doubled time.
+TEST(AdaptiveSize, ASizeThatHeldStartsItsBackOffAgain) {
+  SyntheticModel model;
+  model.noise = 0;
+  AdaptiveInferenceSize sizes({640, 480}, {});
+  Clock::time_point now{};
+  const Duration fast = 50ms, slow = 25ms;  // budget 40 ms (the full size fits), 20 ms (it does not)
+  sizes.start({{{640, 480}, model.time({640, 480})}}, fast, now);
+  for (int round = 0; round < 3; ++round) {
+    stream(sizes, model, fast, 20 * 60, now);  // a minute at 20 frames/s
+    ASSERT_EQ(sizes.current(), (InferenceSize{640, 480})) << round;
+    stream(sizes, model, slow, 40 * 5, now);  // 5 s at 40 frames/s: it shrinks
+    ASSERT_NE(sizes.current(), (InferenceSize{640, 480})) << round;
+    const auto back = stream(sizes, model, fast, 20 * 40, now);  // back within 40 s each time
+    EXPECT_EQ(back.last, (InferenceSize{640, 480})) << round;
+  }
 }
 
 TEST(AdaptiveSize, ANoisyMachineSettlesAtTheFloorRatherThanFailing) {

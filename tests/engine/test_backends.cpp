@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include <opencv2/imgcodecs.hpp>
 #include <torch/torch.h>
@@ -112,6 +113,26 @@ INSTANTIATE_TEST_SUITE_P(Architectures, OpenVinoGraph,
                          ::testing::Values("resnet_2blocks", "resnet_2blocks_cbam", "resnet_3blocks_cbam_resizeconv",
                                            "resnet_1blocks_resizeconv", "unshuffle8_2blocks_cbam", "unshuffle4_1blocks",
                                            "unshuffle2_1blocks_cbam"));
+
+// Over days, a stream's adaptive size tries sizes and settles: the sizes it
+// left are released (each holds tens of MB), two at most are kept meanwhile.
+TEST(OpenVinoBackendSizes, SizesLeftUnusedAreReleasedAndTwoAtMostKept) {
+  SKIP_WITHOUT_OPENVINO();
+  torch::NoGradGuard no_grad;
+  auto generator = gncyclegan::make_generator(gncyclegan::GeneratorConfig::from_name("resnet_1blocks", 3, 1, 8));
+  generator->eval();
+  OpenVinoBackend backend(*generator, false, 1, std::chrono::milliseconds(300));
+  EXPECT_EQ(backend.compiled_sizes(), 0u);
+  backend.forward(synthetic_frame(32, 32, 3));
+  backend.forward(synthetic_frame(48, 32, 3));
+  EXPECT_EQ(backend.compiled_sizes(), 2u) << "the size before is kept for a while";
+  backend.forward(synthetic_frame(64, 32, 3));
+  EXPECT_EQ(backend.compiled_sizes(), 2u) << "a third size drops the least recently used";
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  const auto output = backend.forward(synthetic_frame(64, 32, 3));
+  EXPECT_EQ(backend.compiled_sizes(), 1u) << "the size unused for longer than release_after is released";
+  EXPECT_EQ(output.size(2), 64);
+}
 
 TEST(OpenVinoBackendParity, TheBundledModelInFp32IsWithinOneGrayLevelOnRealFrames) {
   SKIP_WITHOUT_OPENVINO();
