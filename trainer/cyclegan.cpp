@@ -78,6 +78,8 @@ CycleGan::CycleGan(const TrainOptions &options, c10::Device device)
     network->to(device);
     network->train();
   }
+  if (!options.distill_from.empty())
+    teacher_ = std::make_unique<Teacher>(options.distill_from, device, 3, 1, options.crop_size);
   auto adam = torch::optim::AdamOptions(options.lr).betas({options.beta1, options.beta2});
   optimizer_G_ = std::make_unique<torch::optim::Adam>(parameters_of(*G_A_, *G_B_), adam);
   optimizer_D_ = std::make_unique<torch::optim::Adam>(parameters_of(*D_A_, *D_B_), adam);
@@ -190,6 +192,12 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
     }
     loss = loss + loss_paired;
     losses.paired = loss_paired.item<double>();
+  }
+  if (teacher_ && options_.distilled()) {
+    auto loss_distill = distillation_loss(fake_B, teacher_->translate(real_A), options_.distill_weight,
+                                          options_.distill_ssim_weight);
+    loss = loss + loss_distill;
+    losses.distill = loss_distill.item<double>();
   }
   if (options_.temporal_weight > 0) {
     // Its own stream, so runs without it draw what they drew before.

@@ -12,6 +12,7 @@
 
 #include "model/generator.h"
 #include "model/patchgan.h"
+#include "trainer/distillation.h"
 #include "trainer/grad_scaler.h"
 #include "trainer/image_pool.h"
 #include "trainer/options.h"
@@ -22,7 +23,8 @@ namespace gncyclegan::train {
 class DataParallel;
 
 struct StepLosses {
-  double D_A = 0, D_B = 0, G_A = 0, G_B = 0, cycle_A = 0, cycle_B = 0, idt_A = 0, idt_B = 0, paired = 0, temporal = 0;
+  double D_A = 0, D_B = 0, G_A = 0, G_B = 0, cycle_A = 0, cycle_B = 0, idt_A = 0, idt_B = 0, paired = 0, temporal = 0,
+         distill = 0;
 };
 
 struct Translation {
@@ -78,6 +80,7 @@ class CycleGan {
   std::unique_ptr<torch::optim::Adam> optimizer_G_, optimizer_D_;
   ImagePool pool_A_, pool_B_;  // generated infrared (for D_A), generated visible (for D_B)
   GradScaler scaler_{false};
+  std::unique_ptr<Teacher> teacher_;  // --distill-from
 };
 
 }  // namespace gncyclegan::train

@@ -43,6 +43,8 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
       {"paired_target_weight", decimal(o.paired_target_weight)},
       {"paired_target_contrast_weight", decimal(o.paired_target_contrast_weight)},
       {"temporal_weight", decimal(o.temporal_weight)},
+      {"distill_weight", decimal(o.distill_weight)},
+      {"distill_ssim_weight", decimal(o.distill_ssim_weight)},
       {"d_steps", std::to_string(o.d_steps)},
       {"discriminator_norm", o.discriminator_norm},
       {"scale", to_string(o.scale)},
@@ -58,6 +60,7 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
     metadata["training_infrared_dir"] = recorded ? facts.sets[0].spec.infrared_dir : o.infrared_dir;
   }
   if (!facts.sets.empty()) metadata["training_sets"] = nlohmann::json(facts.sets).dump();
+  if (!o.distill_from.empty()) metadata["distill_from"] = o.distill_from;
   if (facts.world_size > 1) metadata["world_size"] = std::to_string(facts.world_size);  // batch_size is per rank
   return metadata;
 }

@@ -154,6 +154,27 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
                   "for a random small camera motion W per step (shift up to 2 px, zoom up to 2 %, roll up to 1 "
                   "degree), needing no video data; 0 = off");
 
+  auto *distillation = "Distillation";
+  app.add_option("--distill-from", o.distill_from,
+                 "A trained visible->infrared generator (a weights file or bundled model: " +
+                     gncycleganir::bundled_model_names() +
+                     "), any architecture, whose output on each step's visible crop G_A learns beside the real "
+                     "infrared: a cheaper student learning what a larger teacher draws; needs --distill-weight or "
+                     "--distill-ssim-weight")
+      ->transform(model_file())
+      ->group(distillation);
+  app.add_option("--distill-weight", o.distill_weight,
+                 "Weight of an L1 loss between G_A(visible) and --distill-from's output on it, on every step's "
+                 "visible crop (paired or not); 0 = off")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->group(distillation);
+  app.add_option("--distill-ssim-weight", o.distill_ssim_weight,
+                 "Weight of a (1 - SSIM) loss between G_A(visible) and --distill-from's output on it; 0 = off")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->group(distillation);
+
   auto *model = "Model";
   app.add_option("--generator", o.generator,
                  "Generator architecture: resnet_9blocks_cbam (the paper's), resnet_9blocks, resnet_6blocks, "
@@ -278,6 +299,12 @@ void validate(const TrainOptions &o) {
     throw std::invalid_argument(
         "--target-crops chooses crops by the aligned infrared image's hot targets, and this run is unpaired: give a "
         "paired loss too (e.g. --paired-weight or --paired-target-weight)");
+  if (o.distilled() && o.distill_from.empty())
+    throw std::invalid_argument("--distill-weight and --distill-ssim-weight pull G_A towards a teacher: name it with "
+                                "--distill-from MODEL");
+  if (!o.distill_from.empty() && !o.distilled())
+    throw std::invalid_argument("--distill-from " + o.distill_from +
+                                " needs a weight: give --distill-weight (L1, e.g. 50) or --distill-ssim-weight");
   if (o.out_dir.empty()) throw std::invalid_argument("--out DIR is required: where the run is written");
   if (o.scale == Scale::resize && o.crop_size > o.load_size)
     throw std::invalid_argument("--crop-size " + std::to_string(o.crop_size) + " is larger than --load-size " +
@@ -296,7 +323,7 @@ std::string to_string(Scale scale) { return name_of(kScales, scale); }
 NLOHMANN_JSON_SERIALIZE_ENUM(GanLoss, {{GanLoss::vanilla, "vanilla"}, {GanLoss::lsgan, "lsgan"}, {GanLoss::hinge, "hinge"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(Scale, {{Scale::resize, "resize"}, {Scale::native, "native"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, datasets, datasets_file, load_size, crop_size, flip, scale, workers, target_crops,
-                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, paired_target_weight, paired_target_contrast_weight, temporal_weight, generator, ngf, ndf, gradient_normalization, discriminator_norm,
+                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, paired_target_weight, paired_target_contrast_weight, temporal_weight, distill_from, distill_weight, distill_ssim_weight, generator, ngf, ndf, gradient_normalization, discriminator_norm,
                                    gan_loss, lambda_cycle, lambda_identity, d_steps, lr, beta1, beta2, epochs,
                                    epochs_decay, batch_size, pool_size, max_steps, device, threads, precision, seed, out_dir,
                                    resume_dir, init_generator, export_path, save_every, log_every, samples)

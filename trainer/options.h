@@ -41,6 +41,9 @@ struct TrainOptions {
   double paired_target_weight = 0.0;  // L1 on the real infrared's hot targets (trainer/hot_target_loss.h)
   double paired_target_contrast_weight = 0.0;  // |their contrast with their ring - the real one's|
   double temporal_weight = 0.0;  // |G(W(x)) - W(G(x))| for small random camera motions W
+  std::string distill_from;       // a teacher generator's weights (trainer/distillation.h)
+  double distill_weight = 0.0;    // L1 between G_A(x) and the teacher's output on x
+  double distill_ssim_weight = 0.0;  // 1 - SSIM between them
   // model
   std::string generator = "resnet_9blocks_cbam";
   int ngf = 64;
@@ -80,6 +83,7 @@ struct TrainOptions {
            paired_edge_energy_weight > 0 || paired_feature_matching_weight > 0 || paired_target_weight > 0 ||
            paired_target_contrast_weight > 0;
   }
+  bool distilled() const { return distill_weight > 0 || distill_ssim_weight > 0; }
 };
 
 // Registers every training option on `app`, bound to `options`.

@@ -65,7 +65,7 @@ class StopSignals {
 };
 
 std::vector<double> values_of(const StepLosses &l) {
-  return {l.D_A, l.D_B, l.G_A, l.G_B, l.cycle_A, l.cycle_B, l.idt_A, l.idt_B, l.paired, l.temporal};
+  return {l.D_A, l.D_B, l.G_A, l.G_B, l.cycle_A, l.cycle_B, l.idt_A, l.idt_B, l.paired, l.temporal, l.distill};
 }
 
 bool finite(const StepLosses &l) {
@@ -102,7 +102,7 @@ void start_from(Generator &generator, const std::string &path) {
 }
 
 StepLosses losses_of(const std::vector<double> &v) {
-  return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
+  return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10]};
 }
 
 // The other ranks' image pools, for rank 0's checkpoint: every rank's pools

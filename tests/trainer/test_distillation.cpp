@@ -1,0 +1,158 @@
+// Distillation from a teacher generator: the loss against hand-computed values,
+// zero when the student is the teacher, gradients that reach the student only,
+// and the options that name a teacher, recorded with the weights.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include <torch/torch.h>
+
+#include "model/weights.h"
+#include "tests/support/test_support.h"
+#include "tests/trainer/synthetic_data.h"
+#include "trainer/cyclegan.h"
+#include "trainer/dataset.h"
+#include "trainer/distillation.h"
+#include "trainer/loss_log.h"
+#include "trainer/training_run.h"
+
+namespace gncyclegan::train {
+namespace {
+
+// A visible -> infrared generator without CBAM (its BatchNorm would make the
+// training-mode student differ from the eval-mode teacher), saved to `path`.
+std::shared_ptr<Generator> saved_teacher(const std::string &path, const std::string &architecture = "resnet_1blocks",
+                                         int64_t in_channels = 3) {
+  torch::manual_seed(5);
+  auto generator = make_generator(GeneratorConfig::from_name(architecture, in_channels, 1, 8));
+  save_generator(path, *generator);
+  return generator;
+}
+
+TEST(DistillationLoss, IsTheWeightedL1AndSsimAgainstTheTeacher) {
+  const auto teacher = torch::rand({2, 1, 32, 32}) * 1.6 - 0.8;
+  EXPECT_EQ(distillation_loss(teacher.clone(), teacher, 50, 40).item<double>(), 0);
+  // Off by 0.1 everywhere: L1 = 0.1; SSIM of a constant shift is below 1.
+  const auto shifted = teacher + 0.1;
+  EXPECT_NEAR(distillation_loss(shifted, teacher, 50, 0).item<double>(), 5.0, 1e-5);
+  const double with_ssim = distillation_loss(shifted, teacher, 0, 40).item<double>();
+  EXPECT_GT(with_ssim, 0);
+  EXPECT_LT(with_ssim, 40);
+}
+
+TEST(DistillationLoss, GradientsReachTheStudentOnly) {
+  test::TemporaryDirectory dir;
+  saved_teacher(dir.file("teacher.safetensors"));
+  Teacher teacher(dir.file("teacher.safetensors"), c10::Device(c10::kCPU), 3, 1, 32);
+  torch::manual_seed(9);
+  auto student = make_generator(GeneratorConfig::from_name("resnet_1blocks", 3, 1, 8));
+  const auto visible = torch::rand({1, 3, 32, 32}) * 2 - 1;
+  distillation_loss(student->forward(visible), teacher.translate(visible), 50, 40).backward();
+  for (const auto &parameter : teacher.generator().parameters()) {
+    EXPECT_FALSE(parameter.requires_grad());
+    EXPECT_FALSE(parameter.grad().defined());
+  }
+  double student_gradient = 0;
+  for (const auto &parameter : student->parameters())
+    if (parameter.grad().defined()) student_gradient += parameter.grad().abs().sum().item<double>();
+  EXPECT_GT(student_gradient, 0);
+}
+
+TrainOptions tiny_run(const test::TemporaryDirectory &dir) {
+  test::make_synthetic_dataset(dir.file("data"), 2, 72);
+  TrainOptions o;
+  o.visible_dir = dir.file("data/visible");
+  o.infrared_dir = dir.file("data/infrared");
+  o.load_size = 72;
+  o.crop_size = 64;
+  o.ngf = 8;
+  o.ndf = 4;
+  o.generator = "resnet_1blocks";
+  o.log_every = 3600;
+  return o;
+}
+
+// The student starting from the teacher's own weights has nothing to learn
+// from it; a student of another architecture has.
+TEST(Distillation, ATrainingStepCountsItAndAStudentThatIsTheTeacherHasNoLoss) {
+  test::TemporaryDirectory dir;
+  TrainOptions o = tiny_run(dir);
+  TrainingData data(o);
+  const Batch batch = data.batch(0);
+  EXPECT_EQ(CycleGan(o, c10::Device(c10::kCPU)).step({batch, {}}, 0).distill, 0);
+
+  const auto teacher = saved_teacher(dir.file("teacher.safetensors"));
+  o.distill_from = dir.file("teacher.safetensors");
+  o.distill_weight = 50;
+  o.distill_ssim_weight = 40;
+  CycleGan same(o, c10::Device(c10::kCPU));
+  load_module_tensors(same.G_A(), module_tensors(*teacher), "test");
+  EXPECT_NEAR(same.step({batch, {}}, 0).distill, 0, 1e-5);
+
+  o.generator = "unshuffle2_1blocks";
+  const StepLosses other = CycleGan(o, c10::Device(c10::kCPU)).step({batch, {}}, 0);
+  EXPECT_GT(other.distill, 0);
+  EXPECT_LT(other.distill, 50 * 2 + 40 * 2);  // L1 of outputs in [-1, 1]; 1 - SSIM at most 2
+}
+
+TEST(Distillation, ATeacherThatCannotServeIsRefusedWithTheReason) {
+  test::TemporaryDirectory dir;
+  saved_teacher(dir.file("infrared-to-visible.safetensors"), "resnet_1blocks", 1);
+  try {
+    Teacher(dir.file("infrared-to-visible.safetensors"), c10::Device(c10::kCPU), 3, 1, 64);
+    FAIL() << "a 1 -> 1 channel teacher was accepted";
+  } catch (const WeightsError &error) {
+    EXPECT_NE(std::string(error.what()).find("visible -> infrared"), std::string::npos) << error.what();
+  }
+  saved_teacher(dir.file("unshuffle8.safetensors"), "unshuffle8_1blocks");
+  try {
+    Teacher(dir.file("unshuffle8.safetensors"), c10::Device(c10::kCPU), 3, 1, 36);
+    FAIL() << "a teacher that cannot run at the crop size was accepted";
+  } catch (const WeightsError &error) {
+    EXPECT_NE(std::string(error.what()).find("multiples of 8"), std::string::npos) << error.what();
+  }
+}
+
+TEST(Distillation, ATeacherAndAWeightGoTogether) {
+  test::TemporaryDirectory dir;
+  TrainOptions o = tiny_run(dir);
+  o.out_dir = dir.file("run");
+  o.distill_weight = 10;
+  EXPECT_THROW(validate(o), std::invalid_argument);
+  o.distill_weight = 0;
+  o.distill_from = "teacher.safetensors";
+  EXPECT_THROW(validate(o), std::invalid_argument);
+  o.distill_ssim_weight = 1;
+  EXPECT_NO_THROW(validate(o));
+}
+
+TEST(Distillation, ItsOptionsAreRecordedWithTheWeightsAndOlderLossLogsResume) {
+  test::TemporaryDirectory dir;
+  TrainOptions o = tiny_run(dir);
+  saved_teacher(dir.file("teacher.safetensors"));
+  o.distill_from = dir.file("teacher.safetensors");
+  o.distill_weight = 25;
+  o.generator = "unshuffle2_1blocks";
+  o.max_steps = 2;
+  o.out_dir = dir.file("run");
+  ASSERT_EQ(run_training(o), kDone);
+  const auto metadata = load_generator(dir.file("run/generator.safetensors")).metadata;
+  EXPECT_EQ(metadata.at("distill_weight"), "25");
+  EXPECT_EQ(metadata.at("distill_from"), dir.file("teacher.safetensors"));
+  std::ifstream config(dir.file("run/config.json"));
+  const std::string text((std::istreambuf_iterator<char>(config)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("\"distill_weight\": 25"), std::string::npos);
+
+  // A losses.csv from before the distill column keeps its rows and seconds.
+  std::ofstream(dir.file("old.csv"))
+      << "step,epoch,lr,D_A,D_B,G_A,G_B,cycle_A,cycle_B,idt_A,idt_B,paired,temporal,seconds\n"
+         "1,0,0.0002,0.5,0.5,0.7,0.7,1,1,0,0,0,0.25,12.5\n";
+  LossLog log(dir.file("old.csv"), 1);
+  ASSERT_EQ(log.rows().size(), 1u);
+  EXPECT_EQ(log.rows()[0].seconds, 12.5);
+  EXPECT_EQ(log.rows()[0].losses.temporal, 0.25);
+  EXPECT_EQ(log.rows()[0].losses.distill, 0);
+}
+
+}  // namespace
+}  // namespace gncyclegan::train

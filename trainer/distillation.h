@@ -1,0 +1,38 @@
+// Distillation: a trained generator (the teacher, any architecture, frozen)
+// translates each step's visible crop, and G_A (the student) is pulled towards
+// its output beside the real infrared. A cheaper architecture so learns what
+// the teacher draws, on every visible image, wherever the pairs are few.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <torch/types.h>
+
+#include "model/generator.h"
+
+namespace gncyclegan::train {
+
+class Teacher {
+ public:
+  // Loads the weights file in eval mode onto `device`, its parameters frozen.
+  // Throws WeightsError for a file that is not a visible -> infrared generator
+  // of `in_channels` -> `out_channels`, or whose size multiple does not divide
+  // `crop_size`.
+  Teacher(const std::string &path, c10::Device device, int64_t in_channels, int64_t out_channels, int crop_size);
+
+  // The teacher's translation, without gradients (under the caller's autocast).
+  torch::Tensor translate(const torch::Tensor &visible);
+  Generator &generator() { return *generator_; }
+
+ private:
+  std::shared_ptr<Generator> generator_;
+};
+
+// l1_weight x |student - teacher| + ssim_weight x (1 - SSIM(student, teacher)),
+// both means over the batch: zero when the two agree. Gradients reach the
+// student only (the teacher's output is a constant).
+torch::Tensor distillation_loss(const torch::Tensor &student, const torch::Tensor &teacher, double l1_weight,
+                                double ssim_weight);
+
+}  // namespace gncyclegan::train
