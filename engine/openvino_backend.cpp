@@ -1,6 +1,8 @@
 #include "engine/openvino_backend.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 #ifdef __GLIBC__
@@ -30,6 +32,29 @@ constexpr size_t kCachedSizes = 2;
 void return_freed_memory_to_the_system() {
 #ifdef __GLIBC__
   malloc_trim(0);
+#endif
+}
+
+// glibc maps a block of at least its mmap threshold on its own (unmapped when
+// freed) and raises the threshold to the size of each such block freed, up to
+// 32 MiB. Once a compiled model is released, the next ones' buffers (up to
+// tens of MB) then come from the heap, where a live block above them keeps
+// their pages resident after they are freed: a 100,000-frame soak kept
+// 10-15 MB at some of the adaptive size's probes. Pinned at glibc's initial
+// 128 KiB, a compiled model's buffers are mapped and unmapped whole, and
+// resident memory comes back after each probe (benchmarks/soak.py). LibTorch's
+// tensors of that size come from the CPU memory pool (model/cpu_memory_pool.h),
+// so frames pay no page faults for it. A threshold the user set is kept.
+constexpr int kMmapThreshold = 128 << 10;
+
+void pin_the_mmap_threshold() {
+#ifdef __GLIBC__
+  static const bool pinned = [] {
+    const char *tunables = std::getenv("GLIBC_TUNABLES");
+    if (std::getenv("MALLOC_MMAP_THRESHOLD_") || (tunables && std::strstr(tunables, "mmap_threshold"))) return false;
+    return mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1;
+  }();
+  (void)pinned;
 #endif
 }
 
@@ -71,6 +96,7 @@ OpenVinoBackend::OpenVinoBackend(gncyclegan::Generator &generator, bool bf16, in
     : generator_(generator), bf16_(bf16), threads_(threads), release_after_(release_after) {
   std::string why;
   if (!openvino_builds(generator.config(), &why)) throw std::runtime_error(why);
+  pin_the_mmap_threshold();
   try {
     core();
   } catch (const std::exception &error) {

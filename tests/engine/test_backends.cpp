@@ -4,8 +4,14 @@
 // model), bf16 within the bound the README states, and what `auto` picks.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <thread>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <opencv2/imgcodecs.hpp>
 #include <torch/torch.h>
@@ -132,6 +138,31 @@ TEST(OpenVinoBackendSizes, SizesLeftUnusedAreReleasedAndTwoAtMostKept) {
   const auto output = backend.forward(synthetic_frame(64, 32, 3));
   EXPECT_EQ(backend.compiled_sizes(), 1u) << "the size unused for longer than release_after is released";
   EXPECT_EQ(output.size(2), 64);
+}
+
+// glibc raises its mmap threshold to the size of each mapped block freed, so
+// that after an 8 MiB block a 1 MiB one would come from the heap (and a
+// released compiled model's pages could stay resident there). The backend
+// pins the threshold, so the 1 MiB block is still mapped on its own.
+TEST(OpenVinoBackendSizes, LargeBlocksStayMappedAfterLargerOnesAreFreed) {
+  SKIP_WITHOUT_OPENVINO();
+#ifndef __GLIBC__
+  GTEST_SKIP() << "the mmap threshold is glibc's";
+#else
+  const char *tunables = std::getenv("GLIBC_TUNABLES");
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") || (tunables && std::strstr(tunables, "mmap_threshold")))
+    GTEST_SKIP() << "the environment sets malloc's mmap threshold, which the backend keeps";
+  auto generator = gncyclegan::make_generator(gncyclegan::GeneratorConfig::from_name("resnet_1blocks", 3, 1, 8));
+  OpenVinoBackend backend(*generator, false, 1);
+  auto *larger = static_cast<volatile char *>(std::malloc(size_t(8) << 20));
+  larger[0] = 1;
+  std::free(const_cast<char *>(larger));
+  const size_t mapped = mallinfo2().hblks;
+  auto *block = static_cast<volatile char *>(std::malloc(size_t(1) << 20));
+  block[0] = 1;
+  EXPECT_EQ(mallinfo2().hblks, mapped + 1) << "a 1 MiB block came from the heap: the threshold moved";
+  std::free(const_cast<char *>(block));
+#endif
 }
 
 TEST(OpenVinoBackendParity, TheBundledModelInFp32IsWithinOneGrayLevelOnRealFrames) {
