@@ -58,4 +58,18 @@ void make_synthetic_dataset(const std::string &dir, int count, int size, bool pa
   }
 }
 
+train::TrainOptions tiny_run(const std::string &dir, const std::string &generator, int ngf) {
+  make_synthetic_dataset(dir + "/data", 2, 72);
+  train::TrainOptions o;
+  o.visible_dir = dir + "/data/visible";
+  o.infrared_dir = dir + "/data/infrared";
+  o.load_size = 72;
+  o.crop_size = 64;
+  o.ngf = ngf;
+  o.ndf = 4;
+  o.generator = generator;
+  o.log_every = 3600;
+  return o;
+}
+
 }  // namespace gncyclegan::test

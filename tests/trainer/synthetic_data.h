@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "trainer/options.h"
+
 namespace gncyclegan::test {
 
 // Writes `count` visible PNGs to DIR/visible and `count` infrared PNGs to
@@ -12,6 +14,11 @@ namespace gncyclegan::test {
 // different random scenes (unpaired) unless `paired`, when image i of both
 // folders shows one scene under one file name.
 void make_synthetic_dataset(const std::string &dir, int count, int size, bool paired = false, unsigned seed = 1);
+
+// Options for a training run of seconds: two synthetic 72-px images (unpaired)
+// written to DIR/data, 64-px crops, the generator `generator` of width `ngf`,
+// discriminators of width 4, no progress lines.
+train::TrainOptions tiny_run(const std::string &dir, const std::string &generator, int ngf);
 
 // The infrared intensity (0..255) of a shape of the given RGB colour.
 int infrared_of(int red, int green, int blue);

@@ -58,25 +58,11 @@ TEST(DistillationLoss, GradientsReachTheStudentOnly) {
   EXPECT_GT(student_gradient, 0);
 }
 
-TrainOptions tiny_run(const test::TemporaryDirectory &dir) {
-  test::make_synthetic_dataset(dir.file("data"), 2, 72);
-  TrainOptions o;
-  o.visible_dir = dir.file("data/visible");
-  o.infrared_dir = dir.file("data/infrared");
-  o.load_size = 72;
-  o.crop_size = 64;
-  o.ngf = 8;
-  o.ndf = 4;
-  o.generator = "resnet_1blocks";
-  o.log_every = 3600;
-  return o;
-}
-
 // The student starting from the teacher's own weights has nothing to learn
 // from it; a student of another architecture has.
 TEST(Distillation, ATrainingStepCountsItAndAStudentThatIsTheTeacherHasNoLoss) {
   test::TemporaryDirectory dir;
-  TrainOptions o = tiny_run(dir);
+  TrainOptions o = test::tiny_run(dir.path().string(), "resnet_1blocks", 8);
   TrainingData data(o);
   const Batch batch = data.batch(0);
   EXPECT_EQ(CycleGan(o, c10::Device(c10::kCPU)).step({batch, {}}, 0).distill, 0);
@@ -115,7 +101,7 @@ TEST(Distillation, ATeacherThatCannotServeIsRefusedWithTheReason) {
 
 TEST(Distillation, ATeacherAndAWeightGoTogether) {
   test::TemporaryDirectory dir;
-  TrainOptions o = tiny_run(dir);
+  TrainOptions o = test::tiny_run(dir.path().string(), "resnet_1blocks", 8);
   o.out_dir = dir.file("run");
   o.distill_weight = 10;
   EXPECT_THROW(validate(o), std::invalid_argument);
@@ -128,7 +114,7 @@ TEST(Distillation, ATeacherAndAWeightGoTogether) {
 
 TEST(Distillation, ItsOptionsAreRecordedWithTheWeightsAndOlderLossLogsResume) {
   test::TemporaryDirectory dir;
-  TrainOptions o = tiny_run(dir);
+  TrainOptions o = test::tiny_run(dir.path().string(), "resnet_1blocks", 8);
   saved_teacher(dir.file("teacher.safetensors"));
   o.distill_from = dir.file("teacher.safetensors");
   o.distill_weight = 25;

@@ -76,24 +76,9 @@ TEST(EquivarianceLoss, APointwiseGeneratorFollowsAShiftAndAPositionalOneDoesNot)
   EXPECT_NEAR(equivariance_l1(positional(x), positional(warp(x, shift)), shift).item<double>(), 19, 1e-9);
 }
 
-// Two synthetic 72-px pairs in DIR/data, 64-px crops, a tiny generator.
-TrainOptions tiny_run(const test::TemporaryDirectory &dir) {
-  test::make_synthetic_dataset(dir.file("data"), 2, 72);
-  TrainOptions o;
-  o.visible_dir = dir.file("data/visible");
-  o.infrared_dir = dir.file("data/infrared");
-  o.load_size = 72;
-  o.crop_size = 64;
-  o.ngf = 4;
-  o.ndf = 4;
-  o.generator = "resnet_1blocks_cbam";
-  o.log_every = 3600;
-  return o;
-}
-
 TEST(EquivarianceLoss, ATrainingStepCountsItOnlyWhenAsked) {
   test::TemporaryDirectory dir;
-  TrainOptions o = tiny_run(dir);
+  TrainOptions o = test::tiny_run(dir.path().string(), "resnet_1blocks_cbam", 4);
   TrainingData data(o);
   const Batch batch = data.batch(0);
   EXPECT_EQ(CycleGan(o, c10::Device(c10::kCPU)).step({batch, {}}, 0).temporal, 0);
@@ -106,7 +91,7 @@ TEST(EquivarianceLoss, ATrainingStepCountsItOnlyWhenAsked) {
 
 TEST(EquivarianceLoss, ItsWeightIsRecordedAndOlderLossLogsResume) {
   test::TemporaryDirectory dir;
-  TrainOptions o = tiny_run(dir);
+  TrainOptions o = test::tiny_run(dir.path().string(), "resnet_1blocks_cbam", 4);
   o.temporal_weight = 2.5;
   o.max_steps = 2;
   o.out_dir = dir.file("run");
