@@ -168,6 +168,12 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
     losses.idt_A = loss_idt_A.item<double>();
     losses.idt_B = loss_idt_B.item<double>();
   }
+  // The aligned infrared's hot targets, for the target losses and for
+  // distillation off them.
+  std::optional<HotTargetMasks> masks;
+  if (options_.paired_target_weight > 0 || options_.paired_target_contrast_weight > 0 ||
+      (teacher_ && options_.distill_off_targets))
+    masks = hot_target_masks(real_B);
   if (options_.paired()) {
     auto loss_paired = torch::zeros({}, loss.options());
     if (options_.paired_weight > 0)
@@ -183,19 +189,17 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
                                       options_.paired_edge_energy_weight;
     if (options_.paired_feature_matching_weight > 0)
       loss_paired = loss_paired + feature_matching_l1(*D_A_, fake_B, real_B) * options_.paired_feature_matching_weight;
-    if (options_.paired_target_weight > 0 || options_.paired_target_contrast_weight > 0) {
-      const HotTargetMasks masks = hot_target_masks(real_B);
-      if (options_.paired_target_weight > 0)
-        loss_paired = loss_paired + target_l1(fake_B, real_B, masks) * options_.paired_target_weight;
-      if (options_.paired_target_contrast_weight > 0)
-        loss_paired = loss_paired + target_contrast_l1(fake_B, real_B, masks) * options_.paired_target_contrast_weight;
-    }
+    if (options_.paired_target_weight > 0)
+      loss_paired = loss_paired + target_l1(fake_B, real_B, *masks) * options_.paired_target_weight;
+    if (options_.paired_target_contrast_weight > 0)
+      loss_paired = loss_paired + target_contrast_l1(fake_B, real_B, *masks) * options_.paired_target_contrast_weight;
     loss = loss + loss_paired;
     losses.paired = loss_paired.item<double>();
   }
   if (teacher_ && options_.distilled()) {
-    auto loss_distill = distillation_loss(fake_B, teacher_->translate(real_A), options_.distill_weight,
-                                          options_.distill_ssim_weight);
+    auto loss_distill =
+        distillation_loss(fake_B, teacher_->translate(real_A), options_.distill_weight, options_.distill_ssim_weight,
+                          options_.distill_off_targets ? 1 - masks->targets : torch::Tensor());
     loss = loss + loss_distill;
     losses.distill = loss_distill.item<double>();
   }

@@ -31,11 +31,19 @@ torch::Tensor Teacher::translate(const torch::Tensor &visible) {
 }
 
 torch::Tensor distillation_loss(const torch::Tensor &student, const torch::Tensor &teacher, double l1_weight,
-                                double ssim_weight) {
+                                double ssim_weight, const torch::Tensor &where) {
   const torch::Tensor target = teacher.detach().to(student.scalar_type());
   torch::Tensor loss = torch::zeros({}, student.options().dtype(torch::kFloat32));
-  if (l1_weight > 0) loss = loss + at::l1_loss(student, target) * l1_weight;
-  if (ssim_weight > 0) loss = loss + (1 - ssim(student, target)) * ssim_weight;
+  if (!where.defined()) {
+    if (l1_weight > 0) loss = loss + at::l1_loss(student, target) * l1_weight;
+    if (ssim_weight > 0) loss = loss + (1 - ssim(student, target)) * ssim_weight;
+    return loss;
+  }
+  const torch::Tensor mask = where.detach().to(torch::kFloat32).expand_as(student);
+  const torch::Tensor pixels = mask.sum();
+  if (pixels.item<double>() == 0) return loss;
+  if (l1_weight > 0) loss = loss + ((student.to(torch::kFloat32) - target).abs() * mask).sum() / pixels * l1_weight;
+  if (ssim_weight > 0) loss = loss + (1 - (ssim_map(student, target) * mask).sum() / pixels) * ssim_weight;
   return loss;
 }
 

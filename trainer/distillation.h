@@ -31,8 +31,12 @@ class Teacher {
 
 // l1_weight x |student - teacher| + ssim_weight x (1 - SSIM(student, teacher)),
 // both means over the batch: zero when the two agree. Gradients reach the
-// student only (the teacher's output is a constant).
+// student only (the teacher's output is a constant). With `where` (N x 1 x H
+// x W, 0 or 1) both are means over its pixels alone, and 0 where it has none:
+// --distill-off-targets passes 1 - the aligned infrared's dilated hot
+// targets, so a teacher that draws people dim does not hold the student's
+// people back.
 torch::Tensor distillation_loss(const torch::Tensor &student, const torch::Tensor &teacher, double l1_weight,
-                                double ssim_weight);
+                                double ssim_weight, const torch::Tensor &where = {});
 
 }  // namespace gncyclegan::train

@@ -45,6 +45,7 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
       {"temporal_weight", decimal(o.temporal_weight)},
       {"distill_weight", decimal(o.distill_weight)},
       {"distill_ssim_weight", decimal(o.distill_ssim_weight)},
+      {"distill_off_targets", o.distill_off_targets ? "true" : "false"},
       {"d_steps", std::to_string(o.d_steps)},
       {"discriminator_norm", o.discriminator_norm},
       {"scale", to_string(o.scale)},

@@ -44,6 +44,7 @@ struct TrainOptions {
   std::string distill_from;       // a teacher generator's weights (trainer/distillation.h)
   double distill_weight = 0.0;    // L1 between G_A(x) and the teacher's output on x
   double distill_ssim_weight = 0.0;  // 1 - SSIM between them
+  bool distill_off_targets = false;  // both only off the aligned infrared's hot targets
   // model
   std::string generator = "resnet_9blocks_cbam";
   int ngf = 64;

@@ -26,7 +26,9 @@ torch::Tensor blur(const torch::Tensor &images, const torch::Tensor &taps) {
 
 }  // namespace
 
-torch::Tensor ssim(const torch::Tensor &a_any, const torch::Tensor &b_any) {
+torch::Tensor ssim(const torch::Tensor &a, const torch::Tensor &b) { return ssim_map(a, b).mean(); }
+
+torch::Tensor ssim_map(const torch::Tensor &a_any, const torch::Tensor &b_any) {
   TORCH_CHECK(a_any.dim() == 4 && a_any.sizes() == b_any.sizes(), "ssim: two N x C x H x W batches of one shape are needed");
   // In fp32 whatever the caller's precision: the variances below are
   // differences of near-equal terms, which bf16 turns negative (and SSIM
@@ -47,8 +49,7 @@ torch::Tensor ssim(const torch::Tensor &a_any, const torch::Tensor &b_any) {
   auto mu_x = blur(x, taps), mu_y = blur(y, taps);
   auto mu_xx = mu_x * mu_x, mu_yy = mu_y * mu_y, mu_xy = mu_x * mu_y;
   auto var_x = blur(x * x, taps) - mu_xx, var_y = blur(y * y, taps) - mu_yy, cov = blur(x * y, taps) - mu_xy;
-  auto map = (2 * mu_xy + C1) * (2 * cov + C2) / ((mu_xx + mu_yy + C1) * (var_x + var_y + C2));
-  return map.mean();
+  return (2 * mu_xy + C1) * (2 * cov + C2) / ((mu_xx + mu_yy + C1) * (var_x + var_y + C2));
 }
 
 }  // namespace gncyclegan::train

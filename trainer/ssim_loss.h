@@ -12,4 +12,7 @@ namespace gncyclegan::train {
 // 1 for identical images. Gradients flow to both arguments.
 torch::Tensor ssim(const torch::Tensor &a, const torch::Tensor &b);
 
+// The SSIM map itself (N x C x H x W, fp32): each pixel's window compared.
+torch::Tensor ssim_map(const torch::Tensor &a, const torch::Tensor &b);
+
 }  // namespace gncyclegan::train

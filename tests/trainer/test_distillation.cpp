@@ -40,6 +40,23 @@ TEST(DistillationLoss, IsTheWeightedL1AndSsimAgainstTheTeacher) {
   EXPECT_LT(with_ssim, 40);
 }
 
+// Off the targets: a student that differs from the teacher only where `where`
+// is 0 has nothing to learn from it.
+TEST(DistillationLoss, OffTheTargetsOnlyThePixelsOutsideThemCount) {
+  const auto teacher = torch::rand({2, 1, 32, 32}) * 1.6 - 0.8;
+  auto where = torch::zeros({2, 1, 32, 32});
+  where.slice(3, 24) = 1;  // columns 24..31; SSIM's window reaches 5 pixels
+  auto student = teacher.clone();
+  student.slice(3, 0, 8) += 0.5;  // columns 0..7, far from them
+  EXPECT_EQ(distillation_loss(student, teacher, 50, 0, where).item<double>(), 0);
+  EXPECT_NEAR(distillation_loss(student, teacher, 0, 40, where).item<double>(), 0, 1e-4);
+  EXPECT_GT(distillation_loss(student, teacher, 50, 40).item<double>(), 1);  // without `where` they count
+  // Off by 0.1 everywhere: the mean over the 2 x 32 x 8 pixels kept is 0.1.
+  EXPECT_NEAR(distillation_loss(teacher + 0.1, teacher, 50, 0, where).item<double>(), 5.0, 1e-5);
+  // A batch that is all target: nothing to compare.
+  EXPECT_EQ(distillation_loss(teacher + 0.1, teacher, 50, 40, torch::zeros_like(where)).item<double>(), 0);
+}
+
 TEST(DistillationLoss, GradientsReachTheStudentOnly) {
   test::TemporaryDirectory dir;
   saved_teacher(dir.file("teacher.safetensors"));
@@ -110,6 +127,11 @@ TEST(Distillation, ATeacherAndAWeightGoTogether) {
   EXPECT_THROW(validate(o), std::invalid_argument);
   o.distill_ssim_weight = 1;
   EXPECT_NO_THROW(validate(o));
+  // Off the targets needs targets: the aligned infrared of a paired loss.
+  o.distill_off_targets = true;
+  EXPECT_THROW(validate(o), std::invalid_argument);
+  o.paired_target_contrast_weight = 100;
+  EXPECT_NO_THROW(validate(o));
 }
 
 TEST(Distillation, ItsOptionsAreRecordedWithTheWeightsAndOlderLossLogsResume) {
@@ -118,12 +140,15 @@ TEST(Distillation, ItsOptionsAreRecordedWithTheWeightsAndOlderLossLogsResume) {
   saved_teacher(dir.file("teacher.safetensors"));
   o.distill_from = dir.file("teacher.safetensors");
   o.distill_weight = 25;
+  o.distill_off_targets = true;
+  o.paired_target_contrast_weight = 10;
   o.generator = "unshuffle2_1blocks";
   o.max_steps = 2;
   o.out_dir = dir.file("run");
   ASSERT_EQ(run_training(o), kDone);
   const auto metadata = load_generator(dir.file("run/generator.safetensors")).metadata;
   EXPECT_EQ(metadata.at("distill_weight"), "25");
+  EXPECT_EQ(metadata.at("distill_off_targets"), "true");
   EXPECT_EQ(metadata.at("distill_from"), dir.file("teacher.safetensors"));
   std::ifstream config(dir.file("run/config.json"));
   const std::string text((std::istreambuf_iterator<char>(config)), std::istreambuf_iterator<char>());
