@@ -11,10 +11,13 @@ kept.
 
 Prints one markdown table row per configuration: the slopes of the resident
 memory and of the heap in use after the warm-up (least squares, KiB per 1,000
-frames), the resident memory's start and end, file descriptors and threads at
-the first sample after the warm-up and at the end, the latency percentiles,
-and the inference size the element ran at (with how often the samples saw it
-change after the warm-up; the CSV of --samples-out has it per sample).
+frames, over the samples taken at the inference size the run spent most of
+its samples at: each compiled size holds buffers of its own, so a move of the
+adaptive size steps the memory up or down without anything leaking), the
+resident memory's start and end, file descriptors and threads at the first
+sample after the warm-up and at the end, the latency percentiles, and that
+inference size (with how often the samples saw the size change after the
+warm-up; the CSV of --samples-out has it per sample).
 
 Resident memory moves in steps of whole blocks (malloc's arenas and the
 memory pool's blocks, megabytes each) that a short run cannot tell from a
@@ -129,10 +132,9 @@ def run_configuration(args):
     if message.type == Gst.MessageType.ERROR:
         error, debug = message.parse_error()
         failure = f"{error.message} ({debug})"
-    sizes = (element.get_property("active-inference-width"), element.get_property("active-inference-height"))
     pipeline.set_state(Gst.State.NULL)
     print(json.dumps({"failure": failure, "samples": samples, "latencies_ms": latencies_ms[:latency_count[0]].tolist(),
-                      "frames": frames[0], "inference": sizes, "seconds": time.monotonic() - begun}))
+                      "frames": frames[0], "seconds": time.monotonic() - begun}))
 
 
 def slope_kib_per_thousand(samples, key):
@@ -182,8 +184,8 @@ def main():
     settings = "".join(f", {text}" for text in (f"model {args.model}" if args.model else "", args.properties) if text)
     print(f"{width}x{height} live at {args.fps} frames/s, element defaults{settings}, "
           f"{args.frames} frames a stream, samples every {args.sample_every}, slope after {args.warm_up}\n")
-    print("| streams | frames | minutes | inference size at the end (changes after warm-up) | resident MiB: after warm-up → end "
-          "| slope KiB / 1,000 frames: resident / heap | fds | threads | latency ms p50 / p99 / max |")
+    print("| streams | frames | minutes | inference size most sampled (changes after warm-up) "
+          "| resident MiB: after warm-up → end | slope at that size, KiB / 1,000 frames: resident / heap | fds | threads | latency ms p50 / p99 / max |")
     print("|---:|---:|---:|---|---|---|---|---|---|")
     failed = []
     rows = []
@@ -200,14 +202,17 @@ def main():
         settled = [s for s in result["samples"] if s["frames"] > args.warm_up]
         if len(settled) < 2:
             sys.exit(f"soak.py: the {streams}-stream run gave {result['frames']} frames, too few to measure")
-        slope = slope_kib_per_thousand(settled, "rss_kib")
-        heap_slope = slope_kib_per_thousand(settled, "heap_kib")
+        sizes = [s["inference"] for s in settled]
+        usual_size = max(set(sizes), key=sizes.count)
+        at_usual_size = [s for s in settled if s["inference"] == usual_size]
+        slope = slope_kib_per_thousand(at_usual_size, "rss_kib")
+        heap_slope = slope_kib_per_thousand(at_usual_size, "heap_kib")
         first, last = settled[0], settled[-1]
         latencies = result["latencies_ms"]
         # Sizes the adaptive ladder moved between after warm-up, as the samples saw them.
         moves = sum(1 for a, b in zip(settled, settled[1:]) if a["inference"] != b["inference"])
         print(f"| {streams} | {result['frames']} | {result['seconds'] / 60:.1f} "
-              f"| {result['inference'][0]}x{result['inference'][1]} ({moves} changes) "
+              f"| {usual_size} ({moves} changes) "
               f"| {first['rss_kib'] / 1024:.1f} → {last['rss_kib'] / 1024:.1f} | {slope:.2f} / {heap_slope:.2f} "
               f"| {first['fds']} → {last['fds']} | {first['threads']} → {last['threads']} "
               f"| {percentile(latencies, 0.5):.1f} / {percentile(latencies, 0.99):.1f} / {max(latencies):.1f} |", flush=True)
