@@ -36,6 +36,9 @@ ninja -C "$build" "${targets[@]}"
 # The preload reaches the suites' executables and what they start, not meson.
 asan_runtime=$(gcc -print-file-name=libasan.so)
 export ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0
+# GIO's libproxy resolver (the RTSP tests' connections) throws C++ exceptions
+# in a thread the preloaded runtime cannot intercept; local RTSP needs no proxy.
+export GIO_USE_PROXY_RESOLVER=dummy
 status=0
 meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 1 --timeout-multiplier 3 \
   --wrapper "env LD_PRELOAD=$asan_runtime" "${suites[@]}" || status=$?

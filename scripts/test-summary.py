@@ -5,12 +5,18 @@ Exits non-zero when a test failed or none ran.
 
 usage: test-summary.py BUILD_DIR [LABEL]   (LABEL: one word, default "tests")
 """
+import glob
+import os
 import sys
 import xml.etree.ElementTree as ElementTree
 
 
 def main(build_dir, label="tests"):
-    root = ElementTree.parse(f"{build_dir}/meson-logs/testlog.junit.xml").getroot()
+    # The newest run's log: meson names it testlog-WRAPPER when tests run under --wrapper.
+    logs = glob.glob(f"{build_dir}/meson-logs/testlog*.junit.xml")
+    if not logs:
+        sys.exit(f"test-summary.py: no meson test log in {build_dir}/meson-logs: did the tests run?")
+    root = ElementTree.parse(max(logs, key=os.path.getmtime)).getroot()
     passed, failed, skipped = 0, [], []
     for case in root.iter("testcase"):
         name = f"{case.get('classname')}.{case.get('name')}"

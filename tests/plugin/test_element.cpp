@@ -513,8 +513,12 @@ TEST_F(Element, BatchedStreamsGetTheirOwnFramesResults) {
       for (int i = 0; i < 3; ++i) results[stream][i] = convert(streams[stream], kRgb, unsigned(1 + stream * 3 + i));
     });
   for (auto &thread : threads) thread.join();
+  // A batch may round a gray level apart from one frame alone (LibTorch picks
+  // its convolution algorithm by batch size); another frame's result is far.
+  ASSERT_GT(worst_difference(expected[0], expected[1]), 16);
   for (int stream = 0; stream < 2; ++stream)
-    for (int i = 0; i < 3; ++i) EXPECT_EQ(results[stream][i], expected[stream * 3 + i]) << stream << ", " << i;
+    for (int i = 0; i < 3; ++i)
+      EXPECT_LE(worst_difference(results[stream][i], expected[stream * 3 + i]), 1) << stream << ", " << i;
 }
 
 // Of two streams batched together, one ends (EOS) and stops pushing: the
@@ -695,6 +699,9 @@ long resident_kib() {
 }
 
 TEST_F(Element, MemoryStaysFlatOverAThousandFrames) {
+#ifdef __SANITIZE_ADDRESS__
+  GTEST_SKIP() << "under AddressSanitizer freed memory waits in its quarantine (256 MiB), resident";
+#endif
   const std::string caps = "video/x-raw,format=I420,width=32,height=24,framerate=30/1";
   GstHarness *h = harness("palette=ironbow", caps, "video/x-raw,format=BGRx");
   auto push_pull = [&](int count) { convert_frames(h, caps, count); };
