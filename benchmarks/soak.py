@@ -4,16 +4,21 @@ WIDTHxHEIGHT sources at FPS frames/s, each `videotestsrc is-live=true !
 gncycleganir ! fakesink` with the element's default properties (on the CPU:
 the adaptive inference size; the streams share one engine), for FRAMES frames
 a stream. Every --sample-every frames (of the first stream) it samples the
-process's resident memory, the bytes malloc has handed out and not had back
-(glibc's mallinfo2: the heap in use), open file descriptors and threads; each
+process's resident memory (all of it, and the anonymous part: what the
+process allocated, without the library code paged in from disk), the bytes
+malloc has handed out and not had back (glibc's mallinfo2: the heap in use),
+open file descriptors and threads; each
 frame's latency through the element (from its sink pad to its source pad) is
 kept.
 
-Prints one markdown table row per configuration: the slopes of the resident
-memory and of the heap in use after the warm-up (least squares, KiB per 1,000
-frames, over the samples taken at the inference size the run spent most of
+Prints one markdown table row per configuration: the slopes of the anonymous
+resident memory and of the heap in use after the warm-up (KiB per 1,000
+frames), over the samples taken at the inference size the run spent most of
 its samples at: each compiled size holds buffers of its own, so a move of the
-adaptive size steps the memory up or down without anything leaking), the
+adaptive size steps the memory up or down without anything leaking. The
+slope is Theil-Sen's (the median of the slopes between every two samples):
+while the element tries a larger size it holds that size's buffers for a
+minute, and those samples must not tilt the line. Then the
 resident memory's start and end, file descriptors and threads at the first
 sample after the warm-up and at the end, the latency percentiles, and that
 inference size (with how often the samples saw the size change after the
@@ -23,7 +28,7 @@ Resident memory moves in steps of whole blocks (malloc's arenas and the
 memory pool's blocks, megabytes each) that a short run cannot tell from a
 leak; the heap in use moves by exactly what is allocated and not freed, so a
 short run can bound it. Memory that bypasses malloc (mmap by a library) shows
-only in the resident figure: a long run watches that one.
+only in the anonymous resident figure: a long run watches that one.
 
     benchmarks/soak.py [--frames 100000] [--streams 1,4] [--size 640x480] [--fps 30]
                        [--sample-every 1000] [--warm-up 5000] [--model surveillance]
@@ -32,7 +37,8 @@ only in the resident figure: a long run watches that one.
 
 --max-slope exits 1 when a configuration's heap slope is above KIB, or when
 file descriptors or threads grew after the warm-up (.ci/run runs a short soak
-with it); --max-resident-slope bounds the resident memory's slope likewise.
+with it); --max-resident-slope bounds the anonymous resident memory's slope
+likewise.
 Each configuration runs in a process of its own. Needs the plugin on
 GST_PLUGIN_PATH (build/plugin).
 """
@@ -41,6 +47,7 @@ import array
 import ctypes
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -72,6 +79,7 @@ def process_sample():
         fields = dict(line.split(":", 1) for line in status if ":" in line)
     return {
         "rss_kib": int(fields["VmRSS"].split()[0]),
+        "anon_kib": int(fields["RssAnon"].split()[0]),
         "heap_kib": heap_in_use_kib(),
         "threads": int(fields["Threads"]),
         "fds": len(os.listdir("/proc/self/fd")),
@@ -138,13 +146,10 @@ def run_configuration(args):
 
 
 def slope_kib_per_thousand(samples, key):
-    if len(samples) < 2:
-        return float("nan")
-    xs = [s["frames"] / 1000 for s in samples]
-    ys = [s[key] for s in samples]
-    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
-    spread = sum((x - mean_x) ** 2 for x in xs)
-    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / spread if spread else float("nan")
+    """Theil-Sen: the median of the slopes between every two samples."""
+    points = [(s["frames"] / 1000, s[key]) for s in samples]
+    slopes = [(y2 - y1) / (x2 - x1) for i, (x1, y1) in enumerate(points) for x2, y2 in points[i + 1:] if x2 != x1]
+    return statistics.median(slopes) if slopes else float("nan")
 
 
 def percentile(values, fraction):
@@ -169,7 +174,7 @@ def main():
     parser.add_argument("--max-slope", type=float,
                         help="fail when the heap in use grows more than this many KiB per 1,000 frames, or on fd/thread growth")
     parser.add_argument("--max-resident-slope", type=float,
-                        help="fail when the resident memory grows more than this many KiB per 1,000 frames")
+                        help="fail when the anonymous resident memory grows more than this many KiB per 1,000 frames")
     parser.add_argument("--samples-out", help="write every sample of every configuration to this CSV file")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -185,7 +190,7 @@ def main():
     print(f"{width}x{height} live at {args.fps} frames/s, element defaults{settings}, "
           f"{args.frames} frames a stream, samples every {args.sample_every}, slope after {args.warm_up}\n")
     print("| streams | frames | minutes | inference size most sampled (changes after warm-up) "
-          "| resident MiB: after warm-up → end | slope at that size, KiB / 1,000 frames: resident / heap | fds | threads | latency ms p50 / p99 / max |")
+          "| resident MiB: after warm-up → end | slope at that size, KiB / 1,000 frames: anonymous resident / heap | fds | threads | latency ms p50 / p99 / max |")
     print("|---:|---:|---:|---|---|---|---|---|---|")
     failed = []
     rows = []
@@ -205,7 +210,7 @@ def main():
         sizes = [s["inference"] for s in settled]
         usual_size = max(set(sizes), key=sizes.count)
         at_usual_size = [s for s in settled if s["inference"] == usual_size]
-        slope = slope_kib_per_thousand(at_usual_size, "rss_kib")
+        slope = slope_kib_per_thousand(at_usual_size, "anon_kib")
         heap_slope = slope_kib_per_thousand(at_usual_size, "heap_kib")
         first, last = settled[0], settled[-1]
         latencies = result["latencies_ms"]
@@ -218,7 +223,7 @@ def main():
               f"| {percentile(latencies, 0.5):.1f} / {percentile(latencies, 0.99):.1f} / {max(latencies):.1f} |", flush=True)
         rows += [{"streams": streams, **s} for s in result["samples"]]
         if args.max_resident_slope is not None and slope > args.max_resident_slope:
-            failed.append(f"{streams} streams: resident memory grew {slope:.2f} KiB per 1,000 frames "
+            failed.append(f"{streams} streams: anonymous resident memory grew {slope:.2f} KiB per 1,000 frames "
                           f"(limit {args.max_resident_slope})")
         if args.max_slope is not None:
             if heap_slope > args.max_slope:
@@ -229,10 +234,10 @@ def main():
                               f"threads {first['threads']} → {last['threads']}")
     if args.samples_out:
         with open(args.samples_out, "w") as out:
-            out.write("streams,frames,seconds,inference,rss_kib,heap_kib,fds,threads\n")
+            out.write("streams,frames,seconds,inference,rss_kib,anon_kib,heap_kib,fds,threads\n")
             for r in rows:
                 out.write(f"{r['streams']},{r['frames']},{r['seconds']:.1f},{r['inference']},{r['rss_kib']},"
-                          f"{r['heap_kib']},{r['fds']},{r['threads']}\n")
+                          f"{r['anon_kib']},{r['heap_kib']},{r['fds']},{r['threads']}\n")
     if failed:
         sys.exit("soak.py: " + "; ".join(failed))
 
