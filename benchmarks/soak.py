@@ -18,11 +18,11 @@ its samples at: each compiled size holds buffers of its own, so a move of the
 adaptive size steps the memory up or down without anything leaking. The
 slope is Theil-Sen's (the median of the slopes between every two samples):
 while the element tries a larger size it holds that size's buffers for a
-minute, and those samples must not tilt the line. Then the
-resident memory's start and end, file descriptors and threads at the first
-sample after the warm-up and at the end, the latency percentiles, and that
-inference size (with how often the samples saw the size change after the
-warm-up; the CSV of --samples-out has it per sample).
+minute, and those samples must not tilt the line. Then the resident memory's
+start and end, file descriptors and threads at the first sample after the
+warm-up and at the end, the latency percentiles, and that inference size
+(with how often the samples saw the size change after the warm-up; the CSV of
+--samples-out has it per sample).
 
 Resident memory moves in steps of whole blocks (malloc's arenas and the
 memory pool's blocks, megabytes each) that a short run cannot tell from a
@@ -44,6 +44,7 @@ GST_PLUGIN_PATH (build/plugin).
 """
 import argparse
 import array
+import csv
 import ctypes
 import json
 import os
@@ -207,8 +208,7 @@ def main():
         settled = [s for s in result["samples"] if s["frames"] > args.warm_up]
         if len(settled) < 2:
             sys.exit(f"soak.py: the {streams}-stream run gave {result['frames']} frames, too few to measure")
-        sizes = [s["inference"] for s in settled]
-        usual_size = max(set(sizes), key=sizes.count)
+        usual_size = statistics.mode(s["inference"] for s in settled)
         at_usual_size = [s for s in settled if s["inference"] == usual_size]
         slope = slope_kib_per_thousand(at_usual_size, "anon_kib")
         heap_slope = slope_kib_per_thousand(at_usual_size, "heap_kib")
@@ -233,11 +233,11 @@ def main():
                 failed.append(f"{streams} streams: file descriptors {first['fds']} → {last['fds']}, "
                               f"threads {first['threads']} → {last['threads']}")
     if args.samples_out:
-        with open(args.samples_out, "w") as out:
-            out.write("streams,frames,seconds,inference,rss_kib,anon_kib,heap_kib,fds,threads\n")
-            for r in rows:
-                out.write(f"{r['streams']},{r['frames']},{r['seconds']:.1f},{r['inference']},{r['rss_kib']},"
-                          f"{r['anon_kib']},{r['heap_kib']},{r['fds']},{r['threads']}\n")
+        with open(args.samples_out, "w", newline="") as out:
+            writer = csv.DictWriter(out, ["streams", "frames", "seconds", "inference", "rss_kib", "anon_kib",
+                                          "heap_kib", "fds", "threads"], lineterminator="\n")
+            writer.writeheader()
+            writer.writerows({**r, "seconds": f"{r['seconds']:.1f}"} for r in rows)
     if failed:
         sys.exit("soak.py: " + "; ".join(failed))
 
