@@ -19,8 +19,11 @@ struct BundledModel {
 
 // Every bundled model, the default first.
 const std::vector<BundledModel> &bundled_models();
-// "surveillance (the default), road"
+// "surveillance (the default), road, realtime"
 std::string bundled_model_names();
+// The default model's real-time student, "realtime": what the element runs
+// instead of the default on a CPU too slow for it live.
+const std::string &realtime_model_name();
 
 class ModelNotFound : public std::runtime_error {
  public:

@@ -115,6 +115,7 @@ enum {
   PROP_BATCH_SIZE,
   PROP_BATCH_TIMEOUT,
   PROP_ENGINE_STREAMS,
+  PROP_ACTIVE_MODEL,
   PROP_ACTIVE_INFERENCE_WIDTH,
   PROP_ACTIVE_INFERENCE_HEIGHT,
   PROP_FRAMES_PROCESSED,
@@ -191,6 +192,13 @@ static GType gst_gncycleganir_palette_get_type() {
 // What the streaming thread owns between start() and stop().
 struct Streaming {
   std::shared_ptr<SharedEngine> engine;  // perhaps shared with other elements
+  // What start() loaded it with, to load the real-time model instead.
+  EngineSettings settings;
+  BatchSettings batch;
+  std::string engine_id;
+  // The model property is unset, and the element has not yet swapped the
+  // default model for the real-time one (see choose_live_model).
+  bool may_use_realtime = false;
   InferenceSize inference{0, 0};         // what the generator runs at (0 = the frame's size)
   // Restarted on new caps, flushes, new streams and discontinuities.
   gncycleganir::TemporalSmoother smoother;
@@ -228,6 +236,7 @@ struct _GstGncycleganir {
   gboolean cuda_graph;
   gchar *engine_id;
   guint batch_size, batch_timeout_ms;
+  gchar *active_model;  // what runs: a bundled model's name or a file
 
   // Statistics, read from any thread.
   std::atomic<guint> active_width, active_height;  // the inference size in use
@@ -349,6 +358,7 @@ static void gst_gncycleganir_get_property(GObject *object, guint id, GValue *val
       g_value_set_uint(value, self->streaming && self->streaming->engine ? guint(self->streaming->engine->users()) : 0);
       break;
     case PROP_TEMPORAL_SMOOTHING: g_value_set_double(value, self->temporal_smoothing); break;
+    case PROP_ACTIVE_MODEL: g_value_set_string(value, self->active_model); break;
     case PROP_ACTIVE_INFERENCE_WIDTH: g_value_set_uint(value, self->active_width); break;
     case PROP_ACTIVE_INFERENCE_HEIGHT: g_value_set_uint(value, self->active_height); break;
     case PROP_FRAMES_PROCESSED: g_value_set_uint64(value, self->frames); break;
@@ -391,7 +401,9 @@ static gboolean gst_gncycleganir_start(GstBaseTransform *trans) {
   GstGncycleganir *self = GST_GNCYCLEGANIR(trans);
   EngineSettings settings;
   GST_OBJECT_LOCK(self);
-  settings.model_path = self->model ? self->model : "";
+  const std::string model = self->model ? self->model : gncycleganir::bundled_models().front().name;
+  const bool model_unset = !self->model;
+  settings.model_path = model;
   settings.device = self->device;
   settings.backend = Backend(self->backend);
   settings.precision = Precision(self->precision);
@@ -426,12 +438,19 @@ static gboolean gst_gncycleganir_start(GstBaseTransform *trans) {
   if (!guarded(self, "loading the model",
                [&] { streaming->engine = SharedEngine::acquire(settings, batch, engine_id); }))
     return FALSE;
+  streaming->settings = settings;
+  streaming->batch = batch;
+  streaming->engine_id = engine_id;
+  streaming->may_use_realtime = model_unset;
   GST_INFO_OBJECT(self, "loaded %s: %s; its engine serves %ld element(s)%s", settings.model_path.c_str(),
                   streaming->engine->engine().description().c_str(), streaming->engine->users(),
                   batch.batch_size > 1 ? (", in batches of up to " + std::to_string(batch.batch_size)).c_str() : "");
   GST_OBJECT_LOCK(self);
   self->streaming = streaming.release();
+  g_free(self->active_model);
+  self->active_model = g_strdup(model.c_str());
   GST_OBJECT_UNLOCK(self);
+  g_object_notify(G_OBJECT(self), "active-model");
   return TRUE;
 }
 
@@ -463,13 +482,90 @@ static void set_active_size(GstGncycleganir *self, InferenceSize size) {
   g_object_notify(G_OBJECT(self), "active-inference-height");
 }
 
+// Warms the engine up at this frame size and the stream's inference size
+// (OpenVINO compiles it), so the first frame is not a cold start; its last,
+// warm run is a latency estimate.
+static bool warm_up(GstGncycleganir *self, Streaming *streaming, InferenceSize frame,
+                    std::chrono::nanoseconds &warm_run) {
+  return guarded(self, "warming up", [&] {
+    warm_run = streaming->engine->warm_up(frame.width, frame.height, streaming->inference.width,
+                                          streaming->inference.height);
+  });
+}
+
+// Live on the CPU: the largest inference size of the adaptive ladder the
+// engine keeps up at, from warm-up timings at the frame's size and a probe
+// (two timings tell the fixed cost from the cost per pixel).
+static bool plan_live_size(GstGncycleganir *self, Streaming *streaming, InferenceSize frame,
+                           std::chrono::nanoseconds &warm_run, InferenceSize &active) {
+  AdaptiveInferenceSize::Settings settings;
+  settings.multiple = streaming->engine->engine().config().size_multiple();
+  streaming->adaptive = std::make_unique<AdaptiveInferenceSize>(frame, settings);
+  streaming->inference = frame;
+  if (!warm_up(self, streaming, frame, warm_run)) return false;
+  std::vector<AdaptiveInferenceSize::Timing> timings{{frame, warm_run}};
+  const InferenceSize probe = streaming->adaptive->probe();
+  if (probe != frame) {
+    streaming->inference = probe;
+    if (!warm_up(self, streaming, frame, warm_run)) return false;
+    timings.push_back({probe, warm_run});
+  }
+  active = streaming->adaptive->start(timings, std::chrono::nanoseconds(streaming->interval()));
+  streaming->inference = active;
+  if (active != timings.back().size && !warm_up(self, streaming, frame, warm_run)) return false;
+  GST_INFO_OBJECT(self, "live source at %" GST_TIME_FORMAT " a frame: inference size %dx%d (a %dx%d frame takes %"
+                  GST_TIME_FORMAT " at full size)", GST_TIME_ARGS(streaming->interval()), active.width,
+                  active.height, frame.width, frame.height, GST_TIME_ARGS(timings.front().time.count()));
+  return true;
+}
+
+// With the model property unset, a live source on the CPU gets the default
+// model while it keeps up at REALTIME_MODEL_BELOW or more; once it would run
+// smaller (at warm-up, or when frame times shrink the size later), the
+// real-time model, which does a quarter of the arithmetic per pixel and so
+// runs at about twice the side, where it scores at least as well as the
+// default at the smaller size (docs/models.md). The swap happens once and
+// holds until the element stops. Returns false on an element error; without
+// the real-time model installed the default stays, with a warning.
+static const InferenceSize REALTIME_MODEL_BELOW{320, 240};
+
+static bool choose_live_model(GstGncycleganir *self, Streaming *streaming, InferenceSize frame,
+                              std::chrono::nanoseconds &warm_run, InferenceSize &active) {
+  if (!streaming->may_use_realtime || active.area() >= REALTIME_MODEL_BELOW.area()) return true;
+  streaming->may_use_realtime = false;
+  const std::string name = gncycleganir::realtime_model_name();
+  EngineSettings settings = streaming->settings;
+  try {
+    settings.model_path = gncycleganir::resolve_model(name);
+  } catch (const gncycleganir::ModelNotFound &error) {
+    GST_WARNING_OBJECT(self, "keeping %s at %dx%d: %s", streaming->settings.model_path.c_str(), active.width,
+                       active.height, error.what());
+    return true;
+  }
+  std::shared_ptr<SharedEngine> realtime;
+  if (!guarded(self, "loading the real-time model", [&] {
+        realtime = SharedEngine::acquire(settings, streaming->batch,
+                                         streaming->engine_id.empty() ? "" : streaming->engine_id + "/" + name);
+      }))
+    return false;
+  GST_INFO_OBJECT(self, "the default model keeps up at %dx%d only, below %dx%d: running %s (%s)", active.width,
+                  active.height, REALTIME_MODEL_BELOW.width, REALTIME_MODEL_BELOW.height, name.c_str(),
+                  realtime->engine().description().c_str());
+  GST_OBJECT_LOCK(self);
+  std::swap(streaming->engine, realtime);
+  g_free(self->active_model);
+  self->active_model = g_strdup(name.c_str());
+  GST_OBJECT_UNLOCK(self);
+  realtime.reset();  // the default model's engine, unloaded unless other elements hold it
+  g_object_notify(G_OBJECT(self), "active-model");
+  return plan_live_size(self, streaming, frame, warm_run, active);
+}
+
 static gboolean gst_gncycleganir_set_info(GstVideoFilter *filter, GstCaps *, GstVideoInfo *in_info, GstCaps *,
                                           GstVideoInfo *) {
   GstGncycleganir *self = GST_GNCYCLEGANIR(filter);
   Streaming *streaming = self->streaming;
   if (!streaming) return FALSE;
-  SharedEngine &shared = *streaming->engine;
-  const InferenceEngine &engine = shared.engine();
   const InferenceSize frame{GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info)};
   GST_OBJECT_LOCK(self);
   const InferenceSize requested{int(self->inference_width), int(self->inference_height)};
@@ -484,43 +580,24 @@ static gboolean gst_gncycleganir_set_info(GstVideoFilter *filter, GstCaps *, Gst
   streaming->interval_samples = 0;
   streaming->adaptive.reset();
   streaming->smoother.reset();
+  const bool live_on_cpu = streaming->engine->engine().device().is_cpu() && upstream_is_live(self);
   // Real time first: on the CPU a live source's frames cannot afford it.
-  streaming->automatic_smoothing = engine.device().is_cpu() && upstream_is_live(self) ? 0 : AUTOMATIC_TEMPORAL_SMOOTHING;
-  streaming->inference = requested;  // {0, 0} unless set
+  streaming->automatic_smoothing = live_on_cpu ? 0 : AUTOMATIC_TEMPORAL_SMOOTHING;
 
-  // Warm up at the negotiated size, so the first frame is not a cold start;
-  // its last, warm run is the first latency estimate.
   const auto started = std::chrono::steady_clock::now();
   std::chrono::nanoseconds warm_run{0};
-  auto warm_up = [&] {
-    return guarded(self, "warming up", [&] {
-      warm_run = shared.warm_up(frame.width, frame.height, streaming->inference.width, streaming->inference.height);
-    });
-  };
-  if (!warm_up()) return FALSE;
   InferenceSize active{requested.width > 0 ? requested.width : frame.width,
                        requested.height > 0 ? requested.height : frame.height};
-  if (!fixed_size && engine.device().is_cpu() && upstream_is_live(self)) {
-    AdaptiveInferenceSize::Settings settings;
-    settings.multiple = engine.config().size_multiple();
-    streaming->adaptive = std::make_unique<AdaptiveInferenceSize>(frame, settings);
-    // Two timings tell the fixed cost from the cost per pixel.
-    std::vector<AdaptiveInferenceSize::Timing> timings{{frame, warm_run}};
-    const InferenceSize probe = streaming->adaptive->probe();
-    if (probe != frame) {
-      streaming->inference = probe;
-      if (!warm_up()) return FALSE;
-      timings.push_back({probe, warm_run});
-    }
-    active = streaming->adaptive->start(timings, std::chrono::nanoseconds(streaming->interval()));
-    streaming->inference = active;
-    if (active != timings.back().size && !warm_up()) return FALSE;
-    const auto full_size_time = timings.front().time;
-    GST_INFO_OBJECT(self, "live source at %" GST_TIME_FORMAT " a frame: inference size %dx%d (a %dx%d frame takes %"
-                    GST_TIME_FORMAT " at full size)", GST_TIME_ARGS(streaming->interval()), active.width,
-                    active.height, frame.width, frame.height, GST_TIME_ARGS(full_size_time.count()));
+  if (!fixed_size && live_on_cpu) {
+    if (!plan_live_size(self, streaming, frame, warm_run, active) ||
+        !choose_live_model(self, streaming, frame, warm_run, active))
+      return FALSE;
+  } else {
+    streaming->inference = requested;  // {0, 0} unless set: the frame's size
+    if (!warm_up(self, streaming, frame, warm_run)) return FALSE;
   }
   set_active_size(self, active);
+  const InferenceEngine &engine = streaming->engine->engine();
   const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
   streaming->reported_latency = warm_run.count();
   self->latency = streaming->reported_latency;
@@ -559,6 +636,17 @@ static void adapt_inference_size(GstGncycleganir *self, Streaming *streaming, st
   streaming->inference = *changed;
   const InferenceSize frame = streaming->adaptive->ladder().front();
   std::chrono::nanoseconds warm_run{0};
+  if (streaming->may_use_realtime && changed->area() < REALTIME_MODEL_BELOW.area()) {
+    const SharedEngine *before = streaming->engine.get();
+    InferenceSize active = *changed;
+    if (!choose_live_model(self, streaming, frame, warm_run, active)) return;
+    if (streaming->engine.get() != before) {  // swapped and planned afresh
+      set_active_size(self, active);
+      streaming->reported_latency = GstClockTime(warm_run.count()) + GstClockTime(warm_run.count()) / 4;
+      gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+      return;
+    }
+  }
   // Prepare the new size now (OpenVINO compiles it), so its first frames are
   // timed warm.
   if (!guarded(self, "warming up", [&] {
@@ -903,6 +991,7 @@ static void gst_gncycleganir_finalize(GObject *object) {
   g_free(self->model);
   g_free(self->device);
   g_free(self->engine_id);
+  g_free(self->active_model);
   delete self->streaming;
 #ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
   release_cuda_context(self);
@@ -916,7 +1005,8 @@ static const std::string &model_property_blurb() {
   static const std::string blurb = [] {
     std::string text = "A bundled model's name or a generator weights file (.safetensors, from gncyclegan-train; "
                        "architecture and channels come from the file). Unset: " +
-                       gncycleganir::bundled_models().front().name + ". Bundled:";
+                       gncycleganir::bundled_models().front().name + ", or " + gncycleganir::realtime_model_name() +
+                       " for a live source on a CPU too slow for it (see active-model). Bundled:";
     for (const auto &model : gncycleganir::bundled_models()) text += " " + model.name + " (" + model.description + ");";
     text.back() = '.';
     return text;
@@ -1022,6 +1112,13 @@ static void gst_gncycleganir_class_init(GstGncycleganirClass *klass) {
                         "Elements that share this element's engine now, this one included (0 when stopped)", 0,
                         G_MAXUINT, 0, statistic));
   g_object_class_install_property(
+      gobject_class, PROP_ACTIVE_MODEL,
+      g_param_spec_string("active-model", "Active model",
+                          "The model running: the model property, or, when it is unset, the default model, which "
+                          "a live source on the CPU swaps for realtime where the default would keep up only below "
+                          "320x240",
+                          nullptr, statistic));
+  g_object_class_install_property(
       gobject_class, PROP_ACTIVE_INFERENCE_WIDTH,
       g_param_spec_uint("active-inference-width", "Active inference width",
                         "Width the generator runs at now: the set inference-width, the frame's, or the size chosen "
@@ -1089,6 +1186,7 @@ static void gst_gncycleganir_init(GstGncycleganir *self) {
   self->engine_id = nullptr;
   self->batch_size = DEFAULT_BATCH_SIZE;
   self->batch_timeout_ms = DEFAULT_BATCH_TIMEOUT_MS;
+  self->active_model = nullptr;
   self->streaming = nullptr;
 #ifdef GNCYCLEGANIR_WITH_CUDA_MEMORY
   self->cuda = nullptr;

@@ -60,15 +60,37 @@ TEST(BundledModel, SurveillanceIsTheSmallCbamResnetTrainedOnEverySet) {
   EXPECT_GT(std::stod(metadata.at("test_msrs_night_psnr")), 16.13);
 }
 
+const std::string kRealtime = GNCYCLEGAN_SOURCE_DIR "/models/gncyclegan-realtime.safetensors";
+
+// The residual trunk at 1/8 of the side. Per output pixel, counted by hand:
+// surveillance (resnet_6blocks_cbam, ngf 16) does 35,392 multiply-adds (the
+// 7x7 stem 2,352, the two stride-2 convolutions and two transposed ones
+// 4 x 1,152, six blocks 27,648 at 1/4 of the side, the 7x7 out 784); this one
+// 8,480 (the 1x1 stem 192, six blocks 6 x 1,152, the 1x1 head 512, the
+// full-resolution fuse 792 and out 72): 0.24 of it.
+TEST(BundledModel, RealtimeIsTheDefaultModelsStudentAtAQuarterOfItsArithmetic) {
+  const auto loaded = load_generator(kRealtime);
+  const auto &config = loaded.generator->config();
+  EXPECT_EQ(config.architecture(), "unshuffle8_6blocks_cbam");
+  EXPECT_EQ(config.ngf, 64);
+  EXPECT_EQ(test::parameter_count(*loaded.generator), 493721) << "as tests/model/test_architectures.cpp counts it";
+  const auto &metadata = loaded.metadata;
+  EXPECT_EQ(metadata.at("name"), "gncyclegan-realtime");
+  EXPECT_EQ(metadata.at("distill_from"), "surveillance");
+  for (const char *key : {"lineage", "dev_scores", "training_sets", "distill_weight", "distill_ssim_weight"})
+    EXPECT_FALSE(metadata.at(key).empty()) << key;
+}
+
 TEST(BundledModel, NamesResolveToTheFilesAndAnythingElseIsAPath) {
-  ASSERT_EQ(gncycleganir::bundled_models().size(), 2u);
-  EXPECT_EQ(gncycleganir::bundled_model_names(), "surveillance (the default), road");
+  ASSERT_EQ(gncycleganir::bundled_models().size(), 3u);
+  EXPECT_EQ(gncycleganir::bundled_model_names(), "surveillance (the default), road, realtime");
   // Installed, or in a build tree that is not, the source tree's copies.
   auto is_file = [](const std::string &path, const std::string &file) {
     return std::filesystem::is_regular_file(path) && std::filesystem::path(path).filename() == file;
   };
   EXPECT_TRUE(is_file(gncycleganir::resolve_model("surveillance"), "gncyclegan-surveillance.safetensors"));
   EXPECT_TRUE(is_file(gncycleganir::resolve_model("road"), "gncyclegan-compact.safetensors"));
+  EXPECT_TRUE(is_file(gncycleganir::resolve_model("realtime"), "gncyclegan-realtime.safetensors"));
   EXPECT_EQ(gncycleganir::resolve_model(""), gncycleganir::resolve_model("surveillance")) << "unset: the default";
   EXPECT_EQ(gncycleganir::resolve_model("./road"), "./road");
   EXPECT_EQ(gncycleganir::resolve_model("/data/my.safetensors"), "/data/my.safetensors");

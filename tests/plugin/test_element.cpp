@@ -631,20 +631,36 @@ TEST_F(Element, LatencyQueriesIncludeTheMeasuredProcessingTime) {
   gst_object_unref(pipeline);
 }
 
-// The inference size a pipeline ran at, from the element's read-only properties.
-InferenceSize active_size_after(const std::string &description) {
+// What the element named "ir" ran, from its read-only properties.
+struct Active {
+  InferenceSize size;
+  std::string model;
+};
+
+Active active(GstElement *element) {
+  guint width = 0, height = 0;
+  gchar *model = nullptr;
+  g_object_get(element, "active-inference-width", &width, "active-inference-height", &height, "active-model", &model,
+               nullptr);
+  Active result{{int(width), int(height)}, model ? model : ""};
+  g_free(model);
+  return result;
+}
+
+Active active_after(const std::string &description) {
   GstElement *pipeline = nullptr;
   const std::string error = run_pipeline(description, &pipeline);
   EXPECT_EQ(error, "");
   if (!pipeline) return {};
   GstElement *element = gst_bin_get_by_name(GST_BIN(pipeline), "ir");
-  guint width = 0, height = 0;
-  g_object_get(element, "active-inference-width", &width, "active-inference-height", &height, nullptr);
+  const Active result = active(element);
   gst_object_unref(element);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(pipeline);
-  return {int(width), int(height)};
+  return result;
 }
+
+InferenceSize active_size_after(const std::string &description) { return active_after(description).size; }
 
 // A live source at 500 frames/s leaves 2 ms a frame, which no size of even
 // this tiny model meets at 320 x 240: the element runs at the floor (a 120-pixel
@@ -668,6 +684,49 @@ TEST_F(Element, ALiveSourceWithTimeToSpareKeepsTheFullSize) {
                                       "video/x-raw,width=320,height=240,framerate=5/1 ! gncycleganir name=ir "
                                       "num-threads=1 device=cpu model=\"" + model_ + "\" ! fakesink");
   EXPECT_EQ(live, (InferenceSize{320, 240}));
+}
+
+// With the model property unset, a live source on the CPU runs the default
+// model only while it keeps up at 320 x 240 or more; 2 ms a frame is met by
+// neither model at 320 x 240, so the element swaps in the real-time model at
+// warm-up. A model the user named is kept, and a file has no deadline.
+TEST_F(Element, TheDefaultModelMakesWayForTheRealtimeModelBelow320x240) {
+  const std::string caps = "video/x-raw,width=320,height=240,framerate=500/1 ! gncycleganir name=ir device=cpu";
+  const auto unset = active_after("videotestsrc is-live=true num-buffers=300 ! " + caps + " ! fakesink");
+  EXPECT_EQ(unset.model, "realtime");
+  EXPECT_EQ(unset.size, (InferenceSize{160, 120})) << "the adaptive size still applies";
+  EXPECT_EQ(active_after("videotestsrc is-live=true num-buffers=300 ! " + caps + " model=surveillance ! fakesink").model,
+            "surveillance");
+  const auto file = active_after("videotestsrc num-buffers=3 ! " + caps + " ! fakesink");
+  EXPECT_EQ(file.model, "surveillance");
+  EXPECT_EQ(file.size, (InferenceSize{320, 240}));
+}
+
+// The swap also happens mid-stream: caps announce 5 frames/s, time to spare
+// at full size, but the frames come 2 ms apart; once the measured rate
+// shrinks the default model's size below 320 x 240, the real-time model runs.
+TEST_F(Element, TheRealtimeModelTakesOverWhenTheDefaultFallsBehindMidStream) {
+  GstHarness *h = gst_harness_new_parse("gncycleganir device=cpu");
+  harnesses_.push_back(h);  // live: a harness answers latency queries as a live source
+  const std::string caps = "video/x-raw,format=RGB,width=320,height=240,framerate=5/1";
+  gst_harness_set_src_caps_str(h, caps.c_str());
+  gst_harness_set_sink_caps_str(h, "video/x-raw,format=GRAY8");
+  GstElement *element = gst_harness_find_element(h, "gncycleganir");
+  std::string seen;
+  for (int frame = 0; frame < 600 && active(element).model != "realtime"; ++frame) {
+    GstBuffer *buffer = random_frame(caps, unsigned(frame));
+    GST_BUFFER_PTS(buffer) = GstClockTime(frame) * 2 * GST_MSECOND;
+    ASSERT_EQ(gst_harness_push(h, buffer), GST_FLOW_OK) << "frame " << frame;
+    gst_buffer_unref(gst_harness_pull(h));
+    if (frame == 0) seen = active(element).model;
+  }
+  EXPECT_EQ(seen, "surveillance") << "at warm-up, 5 frames/s leave the default model its full size";
+  EXPECT_EQ(active(element).model, "realtime");
+  // Frames go on through the real-time model.
+  GstBuffer *buffer = random_frame(caps, 1000);
+  GST_BUFFER_PTS(buffer) = 2 * GST_SECOND;
+  EXPECT_EQ(gst_harness_push(h, buffer), GST_FLOW_OK);
+  gst_object_unref(element);
 }
 
 TEST_F(Element, LateFramesAreDroppedNotQueued) {
@@ -730,7 +789,7 @@ TEST_F(Element, TheBundledModelsLoadByNameAndTheDefaultWhenNoModelIsSet) {
 TEST_F(Element, AnUnknownModelNameIsAMissingFileThatListsTheBundledModels) {
   const std::string error = run_pipeline("videotestsrc num-buffers=1 ! gncycleganir model=surveilance ! fakesink");
   EXPECT_NE(error.find("surveilance does not exist"), std::string::npos) << error;
-  EXPECT_NE(error.find("surveillance (the default), road"), std::string::npos) << error;
+  EXPECT_NE(error.find("surveillance (the default), road, realtime"), std::string::npos) << error;
 }
 
 TEST_F(Element, GstInspectDocumentsTheElement) {
@@ -740,7 +799,7 @@ TEST_F(Element, GstInspectDocumentsTheElement) {
                            "active-inference-width", "inference-width",
                            "inference-height", "palette", "ironbow", "num-threads", "frames-processed",
                            "mean-latency", "cuda-graph", "GRAY16_LE", "YUY2", "temporal-smoothing",
-                           "surveillance", "road"})
+                           "surveillance", "road", "realtime", "active-model"})
     EXPECT_NE(result.output.find(text), std::string::npos) << text;
 }
 
