@@ -16,18 +16,23 @@
 namespace gncyclegan {
 namespace {
 
-const std::string kCompact = GNCYCLEGAN_SOURCE_DIR "/models/gncyclegan-compact.safetensors";
-
-TEST(BundledModel, CompactIsTheSmallCbamResnet) {
-  const auto loaded = load_generator(kCompact);
+// A bundled generator: RGB in, one channel out, this architecture, width and
+// parameter count.
+void expect_generator(const LoadedGenerator &loaded, const std::string &architecture, int ngf, long parameters) {
   const auto &config = loaded.generator->config();
-  EXPECT_EQ(config.architecture(), "resnet_6blocks_cbam");
+  EXPECT_EQ(config.architecture(), architecture);
   EXPECT_EQ(config.in_channels, 3);
   EXPECT_EQ(config.out_channels, 1);
-  EXPECT_EQ(config.ngf, 16);
-  // The reference architecture (ResnetGenerator + CBAM) at ngf 16, 6 blocks, 3->1
-  // has 496,593 parameters: about 2.3 GMACs per 256x256 frame.
-  EXPECT_EQ(test::parameter_count(*loaded.generator), 496593);
+  EXPECT_EQ(config.ngf, ngf);
+  EXPECT_EQ(test::parameter_count(*loaded.generator), parameters);
+}
+
+const std::string kCompact = GNCYCLEGAN_SOURCE_DIR "/models/gncyclegan-compact.safetensors";
+
+// The reference architecture (ResnetGenerator + CBAM) at ngf 16, 6 blocks, 3->1
+// has 496,593 parameters: about 2.3 GMACs per 256x256 frame.
+TEST(BundledModel, CompactIsTheSmallCbamResnet) {
+  expect_generator(load_generator(kCompact), "resnet_6blocks_cbam", 16, 496593);
 }
 
 TEST(BundledModel, MetadataRecordsTheRecipeAndTheTestScores) {
@@ -48,8 +53,7 @@ const std::string kSurveillance = GNCYCLEGAN_SOURCE_DIR "/models/gncyclegan-surv
 
 TEST(BundledModel, SurveillanceIsTheSmallCbamResnetTrainedOnEverySet) {
   const auto loaded = load_generator(kSurveillance);
-  EXPECT_EQ(loaded.generator->config().architecture(), "resnet_6blocks_cbam");
-  EXPECT_EQ(test::parameter_count(*loaded.generator), 496593) << "the compact budget, as above";
+  expect_generator(loaded, "resnet_6blocks_cbam", 16, 496593);  // the compact budget, as above
   const auto &metadata = loaded.metadata;
   EXPECT_EQ(metadata.at("name"), "gncyclegan-surveillance");
   for (const char *set : {"roadscene", "msrs", "m3svd-0111_1716"})
@@ -70,10 +74,7 @@ const std::string kRealtime = GNCYCLEGAN_SOURCE_DIR "/models/gncyclegan-realtime
 // full-resolution fuse 792 and out 72): 0.24 of it.
 TEST(BundledModel, RealtimeIsTheDefaultModelsStudentAtAQuarterOfItsArithmetic) {
   const auto loaded = load_generator(kRealtime);
-  const auto &config = loaded.generator->config();
-  EXPECT_EQ(config.architecture(), "unshuffle8_6blocks_cbam");
-  EXPECT_EQ(config.ngf, 64);
-  EXPECT_EQ(test::parameter_count(*loaded.generator), 493721) << "as tests/model/test_architectures.cpp counts it";
+  expect_generator(loaded, "unshuffle8_6blocks_cbam", 64, 493721);  // as tests/model/test_architectures.cpp counts
   const auto &metadata = loaded.metadata;
   EXPECT_EQ(metadata.at("name"), "gncyclegan-realtime");
   EXPECT_EQ(metadata.at("distill_from"), "surveillance");
