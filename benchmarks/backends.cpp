@@ -48,14 +48,26 @@ double median_ms(int runs, Work work) {
   return runs % 2 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2;
 }
 
-// Floating-point operations (2 per multiply-add) of a ResNet or unshuffle
-// generator's convolutions at height x width; the rest (norms, CBAM's
-// pooling) is comparatively nothing. 0 for the U-Nets.
+// Floating-point operations (2 per multiply-add) of a ResNet, unshuffle or
+// hot generator's convolutions at height x width; the rest (norms, CBAM's
+// pooling, resizing) is comparatively nothing. 0 for the U-Nets.
 double generator_flops(const gncyclegan::GeneratorConfig &c, double height, double width) {
   auto conv = [](double out_pixels, double in_channels, double out_channels, double kernel) {
     return 2 * out_pixels * in_channels * out_channels * kernel * kernel;
   };
   const double n = c.ngf, pixels = height * width;
+  if (c.family == gncyclegan::GeneratorFamily::hot) {
+    // The head (model/hot_target_head.h) on the input or its half, five scales.
+    const double p = c.head_half ? pixels / 4 : pixels, w = c.head_width;
+    auto res = [&](double at, double channels) { return 2 * conv(at, channels, channels, 3); };
+    double flops = conv(p / 4, 16, w, 3) + res(p / 4, w) + conv(p / 16, w, 2 * w, 3) + res(p / 16, 2 * w);
+    flops += conv(p / 64, 2 * w, 3 * w, 3) + 2 * res(p / 64, 3 * w) + conv(p / 256, 3 * w, 4 * w, 3) +
+             2 * res(p / 256, 4 * w) + conv(p / 1024, 4 * w, 6 * w, 3) + 3 * res(p / 1024, 6 * w);
+    flops += conv(p / 256, 10 * w, 4 * w, 3) + conv(p / 64, 7 * w, 3 * w, 3) + conv(p / 16, 5 * w, 2 * w, 3) +
+             conv(p / 4, 3 * w, w, 3);
+    flops += conv(p / 4, w, 64, 1) + conv(p, 20, 16, 3) + conv(p, 16, 2, 3);
+    return flops + generator_flops(*c.base, height, width);
+  }
   if (c.family == gncyclegan::GeneratorFamily::unshuffle) {
     const double s = c.unshuffle_factor, trunk = pixels / (s * s), full = c.full_resolution_channels();
     double flops = conv(trunk, c.in_channels * s * s, n, 1);

@@ -17,11 +17,12 @@
 
 namespace gncycleganir {
 
-// Whether the OpenVINO backend can build this architecture (the ResNets and
-// the unshuffle generators, any variant; not the U-Nets); if not, `why` says so.
+// Whether the OpenVINO backend can build this architecture (the ResNets, the
+// unshuffle generators and hot-target heads over either, any variant; not the
+// U-Nets); if not, `why` says so.
 inline bool openvino_builds(const gncyclegan::GeneratorConfig &config, std::string *why = nullptr) {
   if (config.family != gncyclegan::GeneratorFamily::unet) return true;
-  if (why) *why = "the OpenVINO backend builds ResNet and unshuffle generators only, and this is " + config.architecture();
+  if (why) *why = "the OpenVINO backend builds ResNet, unshuffle and hot generators only, and this is " + config.architecture();
   return false;
 }
 

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include <openvino/op/add.hpp>
+#include <openvino/op/avg_pool.hpp>
 #include <openvino/op/batch_norm.hpp>
 #include <openvino/op/concat.hpp>
 #include <openvino/op/constant.hpp>
@@ -21,10 +22,13 @@
 #include <openvino/op/reshape.hpp>
 #include <openvino/op/result.hpp>
 #include <openvino/op/sigmoid.hpp>
+#include <openvino/op/slice.hpp>
 #include <openvino/op/space_to_depth.hpp>
+#include <openvino/op/subtract.hpp>
 #include <openvino/op/tanh.hpp>
 
 #include "engine/openvino_backend.h"
+#include "model/hot_target_head.h"
 #include "model/weights.h"
 
 namespace gncycleganir {
@@ -34,14 +38,22 @@ using ov::Output;
 using ov::Node;
 namespace op = ov::op;
 
-// The generator's tensors by state-dict name, as OpenVINO constants.
+// The generator's tensors by state-dict name, as OpenVINO constants; a
+// scoped view reads one part's (`base.`, `head.`) by the part's own names.
 class Weights {
  public:
-  explicit Weights(const torch::nn::Module &module) : tensors_(gncyclegan::module_tensors(module)) {}
+  explicit Weights(const torch::nn::Module &module)
+      : tensors_(std::make_shared<const std::map<std::string, torch::Tensor>>(gncyclegan::module_tensors(module))) {}
+
+  Weights scoped(const std::string &prefix) const {
+    Weights part = *this;
+    part.prefix_ += prefix;
+    return part;
+  }
 
   std::shared_ptr<op::v0::Constant> operator()(const std::string &name) const {
-    auto it = tensors_.find(name);
-    if (it == tensors_.end()) throw std::invalid_argument("the generator has no tensor " + name);
+    auto it = tensors_->find(prefix_ + name);
+    if (it == tensors_->end()) throw std::invalid_argument("the generator has no tensor " + prefix_ + name);
     const torch::Tensor tensor = it->second.detach().to(torch::kCPU, torch::kFloat32).contiguous();
     ov::Shape shape(tensor.sizes().begin(), tensor.sizes().end());
     // (const void *: a float * would pick the constructor that fills with one value)
@@ -55,7 +67,8 @@ class Weights {
   }
 
  private:
-  std::map<std::string, torch::Tensor> tensors_;
+  std::shared_ptr<const std::map<std::string, torch::Tensor>> tensors_;
+  std::string prefix_;
 };
 
 std::shared_ptr<op::v0::Constant> integers(const std::vector<int64_t> &values) {
@@ -70,10 +83,10 @@ Output<Node> reflect_pad(const Output<Node> &x, int64_t pad) {
 // A convolution whose bias is added only when it matters: before an
 // InstanceNorm a per-channel constant is subtracted again with the mean.
 Output<Node> conv(const Weights &w, const std::string &name, const Output<Node> &x, size_t stride, int64_t pad,
-                  bool with_bias) {
+                  bool with_bias, size_t dilation = 1) {
   Output<Node> y = std::make_shared<op::v1::Convolution>(x, w(name + ".weight"), ov::Strides{stride, stride},
                                                          ov::CoordinateDiff{pad, pad}, ov::CoordinateDiff{pad, pad},
-                                                         ov::Strides{1, 1});
+                                                         ov::Strides{dilation, dilation});
   if (with_bias) y = std::make_shared<op::v1::Add>(y, w.bias(name + ".bias"));
   return y;
 }
@@ -84,6 +97,12 @@ Output<Node> instance_norm(const Output<Node> &x) {
 }
 
 Output<Node> relu(const Output<Node> &x) { return std::make_shared<op::v0::Relu>(x); }
+
+// BatchNorm with its running statistics (eval mode).
+Output<Node> batch_norm(const Weights &w, const std::string &prefix, const Output<Node> &x) {
+  return std::make_shared<op::v5::BatchNormInference>(x, w(prefix + "weight"), w(prefix + "bias"),
+                                                      w(prefix + "running_mean"), w(prefix + "running_var"), 1e-5);
+}
 
 // CBAM (model/cbam.h): channel gate through a shared MLP on the average- and
 // max-pooled features, then a spatial gate from a 7x7 convolution and
@@ -107,10 +126,7 @@ Output<Node> cbam(const Weights &w, const std::string &prefix, const Output<Node
       ov::OutputVector{std::make_shared<op::v1::ReduceMax>(gated, channel_axis, true),
                        std::make_shared<op::v1::ReduceMean>(gated, channel_axis, true)},
       1);
-  auto logits = conv(w, prefix + "spatial.conv", pooled, 1, 3, false);
-  const std::string bn = prefix + "spatial.bn.";
-  auto normed = std::make_shared<op::v5::BatchNormInference>(logits, w(bn + "weight"), w(bn + "bias"),
-                                                             w(bn + "running_mean"), w(bn + "running_var"), 1e-5);
+  auto normed = batch_norm(w, prefix + "spatial.bn.", conv(w, prefix + "spatial.conv", pooled, 1, 3, false));
   return std::make_shared<op::v1::Multiply>(gated, std::make_shared<op::v0::Sigmoid>(normed));
 }
 
@@ -171,6 +187,112 @@ Output<Node> unshuffle(const Weights &w, const gncyclegan::GeneratorConfig &conf
   return conv(w, "out", reflect_pad(x, 1), 1, 0, true);
 }
 
+// A ResNet or unshuffle generator's infrared, through its tanh.
+Output<Node> generator_graph(const Weights &w, const gncyclegan::GeneratorConfig &config, const Output<Node> &input) {
+  const Output<Node> x = config.family == gncyclegan::GeneratorFamily::unshuffle ? unshuffle(w, config, input)
+                                                                                 : resnet(w, config, input);
+  return std::make_shared<op::v0::Tanh>(x);
+}
+
+// model/hot_target_head.h: 3x3 convolution (padding = dilation, no bias), BatchNorm, maybe ReLU.
+Output<Node> conv_bn(const Weights &w, const std::string &prefix, const Output<Node> &x, size_t stride,
+                     size_t dilation, bool with_relu) {
+  auto y = batch_norm(w, prefix + "1.", conv(w, prefix + "0", x, stride, static_cast<int64_t>(dilation), false, dilation));
+  return with_relu ? relu(y) : y;
+}
+
+Output<Node> hot_res_block(const Weights &w, const std::string &prefix, const Output<Node> &x, size_t dilation) {
+  auto branch = conv_bn(w, prefix + "b.", conv_bn(w, prefix + "a.", x, 1, dilation, true), 1, 1, false);
+  return relu(std::make_shared<op::v1::Add>(x, branch));
+}
+
+// PyTorch's bilinear resize (align_corners=False) to height x width.
+Output<Node> bilinear(const Output<Node> &x, int64_t height, int64_t width) {
+  op::util::InterpolateBase::InterpolateAttrs attrs;
+  attrs.mode = op::util::InterpolateBase::InterpolateMode::LINEAR_ONNX;
+  attrs.shape_calculation_mode = op::util::InterpolateBase::ShapeCalcMode::SIZES;
+  attrs.coordinate_transformation_mode = op::util::InterpolateBase::CoordinateTransformMode::PYTORCH_HALF_PIXEL;
+  return std::make_shared<op::v11::Interpolate>(x, integers({height, width}), integers({2, 3}), attrs);
+}
+
+Output<Node> slice(const Output<Node> &x, int64_t axis, int64_t begin, int64_t end) {
+  return std::make_shared<op::v8::Slice>(x, integers({begin}), integers({end}), integers({1}), integers({axis}));
+}
+
+Output<Node> concat(const Output<Node> &a, const Output<Node> &b) {
+  return std::make_shared<op::v0::Concat>(ov::OutputVector{a, b}, 1);
+}
+
+// The head over visible and base (each height x width, multiples of 32):
+// {gate logits, value through tanh}.
+std::pair<Output<Node>, Output<Node>> hot_head(const Weights &w, const Output<Node> &visible, const Output<Node> &base,
+                                               int64_t height, int64_t width) {
+  auto x0 = concat(visible, base);
+  auto space_to_depth = std::make_shared<op::v0::SpaceToDepth>(x0, op::v0::SpaceToDepth::SpaceToDepthMode::DEPTH_FIRST, 2);
+  auto stage = [&](const std::string &name, Output<Node> x, const std::vector<size_t> &dilations, size_t stride) {
+    x = conv_bn(w, name + ".0.", x, stride, 1, true);
+    for (size_t i = 0; i < dilations.size(); ++i)
+      x = hot_res_block(w, name + "." + std::to_string(i + 1) + ".", x, dilations[i]);
+    return x;
+  };
+  const auto s0 = stage("stem", space_to_depth, {1}, 1);
+  const auto s1 = stage("e1", s0, {1}, 2);
+  const auto s2 = stage("e2", s1, {1, 1}, 2);
+  const auto s3 = stage("e3", s2, {1, 1}, 2);
+  const auto s4 = stage("e4", s3, {2, 4, 1}, 2);
+  auto up = [&](const std::string &name, const Output<Node> &coarse, const Output<Node> &skip, int64_t divisor) {
+    return conv_bn(w, name + ".", concat(bilinear(coarse, height / divisor, width / divisor), skip), 1, 1, true);
+  };
+  auto y = up("d3", s4, s3, 16);
+  y = up("d2", y, s2, 8);
+  y = up("d1", y, s1, 4);
+  y = up("d0", y, s0, 2);
+  y = std::make_shared<op::v0::DepthToSpace>(conv(w, "up", y, 1, 0, true),
+                                             op::v0::DepthToSpace::DepthToSpaceMode::DEPTH_FIRST, 2);
+  y = relu(conv(w, "fuse.0", concat(y, x0), 1, 1, true));
+  auto out = conv(w, "out", y, 1, 1, true);
+  return {slice(out, 1, 0, 1), std::make_shared<op::v0::Tanh>(slice(out, 1, 1, 2))};
+}
+
+// model/hot_composite_generator.h: base + sigmoid(gate) * (value - base), the
+// head on the input padded (edge pixels) to its multiple, at half the side
+// (2x2 mean in, bilinear 2x out) for hot_half_.
+Output<Node> hot_composite(const Weights &w, const gncyclegan::GeneratorConfig &config, const Output<Node> &input,
+                           int64_t height, int64_t width) {
+  const auto base = generator_graph(w.scoped("base."), *config.base, input);
+  const int64_t multiple = gncyclegan::kHotHeadMultiple * (config.head_half ? 2 : 1);
+  const int64_t padded_height = (height + multiple - 1) / multiple * multiple;
+  const int64_t padded_width = (width + multiple - 1) / multiple * multiple;
+  auto pad = [&](const Output<Node> &x) -> Output<Node> {
+    if (padded_height == height && padded_width == width) return x;
+    return std::make_shared<op::v12::Pad>(x, integers({0, 0, 0, 0}),
+                                          integers({0, 0, padded_height - height, padded_width - width}),
+                                          ov::op::PadMode::EDGE);
+  };
+  Output<Node> visible = pad(input), base_map = pad(base);
+  int64_t head_height = padded_height, head_width = padded_width;
+  if (config.head_half) {
+    auto halve = [](const Output<Node> &x) -> Output<Node> {
+      return std::make_shared<op::v1::AvgPool>(x, ov::Strides{2, 2}, ov::Shape{0, 0}, ov::Shape{0, 0}, ov::Shape{2, 2},
+                                               true);
+    };
+    visible = halve(visible);
+    base_map = halve(base_map);
+    head_height /= 2;
+    head_width /= 2;
+  }
+  auto [gate, value] = hot_head(w.scoped("head."), visible, base_map, head_height, head_width);
+  auto restore = [&](Output<Node> x) {
+    if (config.head_half) x = bilinear(x, padded_height, padded_width);
+    return slice(slice(x, 2, 0, height), 3, 0, width);
+  };
+  gate = restore(gate);
+  value = restore(value);
+  auto lit = std::make_shared<op::v1::Multiply>(std::make_shared<op::v0::Sigmoid>(gate),
+                                                std::make_shared<op::v1::Subtract>(value, base));
+  return std::make_shared<op::v1::Add>(base, lit);
+}
+
 }  // namespace
 
 std::shared_ptr<ov::Model> build_openvino_graph(gncyclegan::Generator &generator, int64_t batch, int64_t height,
@@ -183,10 +305,10 @@ std::shared_ptr<ov::Model> build_openvino_graph(gncyclegan::Generator &generator
   auto input = std::make_shared<op::v0::Parameter>(
       ov::element::f32, ov::PartialShape{batch_dimension, config.in_channels, ov::Dimension(height), ov::Dimension(width)});
   input->set_friendly_name("visible");
-  const Output<Node> x = config.family == gncyclegan::GeneratorFamily::unshuffle ? unshuffle(w, config, input)
-                                                                                 : resnet(w, config, input);
-  auto output = std::make_shared<op::v0::Tanh>(x);
-  output->set_friendly_name("infrared");
+  const auto output = config.family == gncyclegan::GeneratorFamily::hot
+                          ? hot_composite(w, config, input, height, width)
+                          : generator_graph(w, config, input);
+  output.get_node()->set_friendly_name("infrared");
   auto result = std::make_shared<op::v0::Result>(output);
   return std::make_shared<ov::Model>(ov::ResultVector{result}, ov::ParameterVector{input}, "gncyclegan-generator");
 }

@@ -1,8 +1,8 @@
 // The generator rebuilt as an OpenVINO graph from the tensors of a loaded
 // LibTorch generator, so OpenVINO runs the very weights file the element
 // loads (no exported model, no second file). ResNet and unshuffle generators
-// (every `resnet_<N>blocks[_cbam][_resizeconv]` and `unshuffle<S>_<N>blocks[_cbam]`);
-// U-Nets stay on LibTorch.
+// (every `resnet_<N>blocks[_cbam][_resizeconv]` and `unshuffle<S>_<N>blocks[_cbam]`)
+// and hot-target heads over them (`hot[_half]_<base>`); U-Nets stay on LibTorch.
 #pragma once
 
 #include <memory>

@@ -49,7 +49,18 @@ GeneratorConfig GeneratorConfig::from_name(const std::string &architecture, int 
   static const std::regex resnet_name(R"(resnet_([0-9]{1,3})blocks(_cbam)?(_resizeconv)?)");
   static const std::regex unshuffle_name(R"(unshuffle([248])_([0-9]{1,3})blocks(_cbam)?)");
   std::smatch match;
-  if (std::regex_match(architecture, match, resnet_name)) {
+  if (architecture.rfind("hot_", 0) == 0) {
+    const bool half = architecture.rfind("hot_half_", 0) == 0;
+    const std::string base_name = architecture.substr(half ? 9 : 4);
+    if (base_name.rfind("hot_", 0) == 0 || base_name.rfind("unet_", 0) == 0)
+      throw std::invalid_argument("the hot-target head paints over a resnet or unshuffle generator, not " +
+                                  base_name);
+    const GeneratorConfig base = from_name(base_name, in_channels, out_channels, ngf);
+    config = base;
+    config.family = GeneratorFamily::hot;
+    config.base = std::make_shared<const GeneratorConfig>(base);
+    config.head_half = half;
+  } else if (std::regex_match(architecture, match, resnet_name)) {
     config.family = GeneratorFamily::resnet;
     config.n_blocks = std::stoi(match[1].str());
     config.cbam = match[2].matched;
@@ -67,7 +78,7 @@ GeneratorConfig GeneratorConfig::from_name(const std::string &architecture, int 
     throw std::invalid_argument("unknown generator architecture \"" + architecture +
                                 "\" (known: resnet_6blocks, resnet_9blocks, "
                                 "resnet_9blocks_cbam, resnet_<N>blocks[_cbam][_resizeconv], unet_128, unet_256, "
-                                "unshuffle<2|4|8>_<N>blocks[_cbam])");
+                                "unshuffle<2|4|8>_<N>blocks[_cbam], hot[_half]_<resnet or unshuffle name>)");
   }
   config.validate();
   return config;
@@ -82,18 +93,28 @@ GeneratorConfig GeneratorConfig::from_metadata(const Metadata &metadata) {
   GeneratorConfig config =
       from_name(required(metadata, "architecture"), required_int(metadata, "in_channels"),
                 required_int(metadata, "out_channels"), required_int(metadata, "ngf"));
+  if (config.family == GeneratorFamily::hot && metadata.count("head_width")) {
+    config.head_width = required_int(metadata, "head_width");
+    config.validate();
+  }
   if (config.family != GeneratorFamily::unet && metadata.count("n_blocks") &&
       required_int(metadata, "n_blocks") != config.n_blocks)
     throw std::invalid_argument("metadata n_blocks " + metadata.at("n_blocks") +
                                 " contradicts architecture " + config.architecture());
   if (config.cbam && metadata.count("cbam_reduction")) {
     config.cbam_reduction = required_int(metadata, "cbam_reduction");
+    if (config.base) {
+      auto base = *config.base;
+      base.cbam_reduction = config.cbam_reduction;
+      config.base = std::make_shared<const GeneratorConfig>(base);
+    }
     config.validate();
   }
   return config;
 }
 
 std::string GeneratorConfig::architecture() const {
+  if (family == GeneratorFamily::hot) return std::string(head_half ? "hot_half_" : "hot_") + base->architecture();
   if (family == GeneratorFamily::unet) return num_downs == 7 ? "unet_128" : "unet_256";
   if (family == GeneratorFamily::unshuffle)
     return "unshuffle" + std::to_string(unshuffle_factor) + "_" + std::to_string(n_blocks) + "blocks" +
@@ -105,12 +126,14 @@ int GeneratorConfig::size_multiple() const {
   switch (family) {
     case GeneratorFamily::unet: return 1 << num_downs;
     case GeneratorFamily::unshuffle: return unshuffle_factor;
+    case GeneratorFamily::hot: return base->size_multiple();
     case GeneratorFamily::resnet: break;
   }
   return 4;
 }
 
 int GeneratorConfig::least_size() const {
+  if (family == GeneratorFamily::hot) return base->least_size();
   return family == GeneratorFamily::unet ? size_multiple() : 2 * size_multiple();
 }
 
@@ -124,6 +147,7 @@ Metadata GeneratorConfig::to_metadata() const {
                     {"norm", "instance"}};
   if (family != GeneratorFamily::unet) metadata["n_blocks"] = std::to_string(n_blocks);
   if (cbam) metadata["cbam_reduction"] = std::to_string(cbam_reduction);
+  if (family == GeneratorFamily::hot) metadata["head_width"] = std::to_string(head_width);
   return metadata;
 }
 
@@ -140,6 +164,15 @@ void GeneratorConfig::validate() const {
   }
   if (family == GeneratorFamily::unet) check_range("U-Net downsamplings", num_downs, 7, 8);
   check_range("CBAM reduction", cbam_reduction, 1, 1024);
+  if (family == GeneratorFamily::hot) {
+    if (!base || (base->family != GeneratorFamily::resnet && base->family != GeneratorFamily::unshuffle))
+      throw std::invalid_argument("a hot generator needs a resnet or unshuffle base generator");
+    if (in_channels != 3 || out_channels != 1)
+      throw std::invalid_argument(architecture() + " turns 3 visible channels into 1 infrared channel, not " +
+                                  std::to_string(in_channels) + " into " + std::to_string(out_channels));
+    base->validate();
+    check_range("head_width", head_width, 4, 256);
+  }
 }
 
 DiscriminatorConfig DiscriminatorConfig::from_metadata(const Metadata &metadata) {

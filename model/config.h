@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 
 namespace gncyclegan {
@@ -12,7 +13,7 @@ using Metadata = std::map<std::string, std::string>;
 // The identifier written as `format` in every weights file this project makes.
 inline constexpr const char *kWeightsFormat = "gncyclegan-weights/1";
 
-enum class GeneratorFamily { resnet, unet, unshuffle };
+enum class GeneratorFamily { resnet, unet, unshuffle, hot };
 
 // A generator as the CycleGAN reference defines them (`define_G`), plus CBAM
 // residual blocks (GN-CycleGAN). Architecture names: `resnet_<N>blocks`,
@@ -22,6 +23,10 @@ enum class GeneratorFamily { resnet, unet, unshuffle };
 // convolutions (no checkerboard artefacts; same parameter count).
 // `unshuffle<S>_<N>blocks[_cbam]` (S = 2, 4 or 8) runs N residual blocks of
 // width ngf at 1/S of the image's side (model/unshuffle_generator.h).
+// `hot_<base>` and `hot_half_<base>` are a ResNet or unshuffle generator
+// (the base, whose ngf and n_blocks these are) with a hot-target head that
+// paints the warm objects over its output, the head at the image's side or at
+// half of it (model/hot_composite_generator.h).
 struct GeneratorConfig {
   GeneratorFamily family = GeneratorFamily::resnet;
   int in_channels = 3;
@@ -33,19 +38,23 @@ struct GeneratorConfig {
   int num_downs = 8;     // unet only: 7 = unet_128, 8 = unet_256
   int unshuffle_factor = 8;  // unshuffle only: the trunk runs at 1/S of the side
   int cbam_reduction = 16;
+  std::shared_ptr<const GeneratorConfig> base;  // hot only: the generator under the head
+  int head_width = 32;     // hot only: the head's first width (model/hot_target_head.h)
+  bool head_half = false;  // hot only: the head runs at half the image's side
 
   // The paper's generator: resnet_9blocks_cbam, RGB in, one infrared channel out.
   static GeneratorConfig paper();
   // Parses an architecture name (see above) with the given channels and width.
   static GeneratorConfig from_name(const std::string &architecture, int in_channels = 3,
                                    int out_channels = 1, int ngf = 64);
-  // Reads `architecture`, `in_channels`, `out_channels`, `ngf`, `n_blocks`, `norm`;
+  // Reads `architecture`, `in_channels`, `out_channels`, `ngf`, `n_blocks`, `norm`
+  // (and `head_width` for a hot generator);
   // throws std::invalid_argument naming the key that is missing or wrong.
   static GeneratorConfig from_metadata(const Metadata &metadata);
 
   std::string architecture() const;
   // Side length the input must be a multiple of (4 for ResNets, 2^num_downs
-  // for U-Nets, S for unshuffle<S>).
+  // for U-Nets, S for unshuffle<S>, the base's for hot generators).
   int size_multiple() const;
   // The smallest side the network takes: its reflection pads need 2 pixels at
   // the trunk's scale.

@@ -51,6 +51,35 @@ TEST(GeneratorConfig, MetadataRoundTrips) {
   EXPECT_EQ(back.cbam_reduction, 8);
 }
 
+TEST(GeneratorConfig, HotNamesCarryTheirBase) {
+  auto config = GeneratorConfig::from_name("hot_half_resnet_6blocks_cbam", 3, 1, 16);
+  EXPECT_EQ(config.family, GeneratorFamily::hot);
+  EXPECT_TRUE(config.head_half);
+  ASSERT_TRUE(config.base);
+  EXPECT_EQ(config.base->architecture(), "resnet_6blocks_cbam");
+  EXPECT_EQ(config.base->ngf, 16);
+  EXPECT_EQ(config.size_multiple(), 4) << "the head pads to its own multiple";
+  EXPECT_FALSE(GeneratorConfig::from_name("hot_unshuffle8_6blocks_cbam").head_half);
+  EXPECT_EQ(GeneratorConfig::from_name("hot_unshuffle8_6blocks_cbam").size_multiple(), 8);
+
+  config.head_width = 16;
+  config.cbam_reduction = 8;
+  auto back = GeneratorConfig::from_metadata(config.to_metadata());
+  EXPECT_EQ(back.architecture(), "hot_half_resnet_6blocks_cbam");
+  EXPECT_EQ(back.head_width, 16);
+  EXPECT_EQ(back.base->ngf, 16);
+  EXPECT_EQ(back.base->cbam_reduction, 8) << "the base's CBAM is the one the file describes";
+
+  EXPECT_THROW(GeneratorConfig::from_name("hot_unet_256"), std::invalid_argument);
+  EXPECT_THROW(GeneratorConfig::from_name("hot_hot_resnet_6blocks"), std::invalid_argument);
+  EXPECT_THROW(GeneratorConfig::from_name("hot_"), std::invalid_argument);
+  EXPECT_THROW(GeneratorConfig::from_name("hot_resnet_6blocks", 1, 3), std::invalid_argument)
+      << "the head paints infrared over a visible image";
+  auto metadata = config.to_metadata();
+  metadata["head_width"] = "2";
+  EXPECT_THROW(GeneratorConfig::from_metadata(metadata), std::invalid_argument);
+}
+
 TEST(GeneratorConfig, MetadataErrorsNameTheKey) {
   auto metadata = GeneratorConfig::paper().to_metadata();
   metadata["ngf"] = "64x";
