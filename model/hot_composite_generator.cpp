@@ -14,6 +14,17 @@ HotCompositeGenerator::HotCompositeGenerator(const GeneratorConfig &config) : Ge
   head = register_module("head", HotTargetHead(config.head_width));
 }
 
+void HotCompositeGenerator::freeze_base() {
+  for (auto &parameter : base->parameters()) parameter.set_requires_grad(false);
+  base_frozen_ = true;
+  base->eval();
+}
+
+void HotCompositeGenerator::train(bool on) {
+  Generator::train(on);
+  if (base_frozen_) base->eval();
+}
+
 torch::Tensor HotCompositeGenerator::composite(const torch::Tensor &base, const torch::Tensor &gate_logits,
                                                const torch::Tensor &value) {
   return base + at::sigmoid(gate_logits) * (value - base);

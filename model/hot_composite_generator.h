@@ -37,9 +37,16 @@ class HotCompositeGenerator : public Generator {
   std::pair<torch::Tensor, torch::Tensor> head_over(const torch::Tensor &input, const torch::Tensor &base);
   static torch::Tensor composite(const torch::Tensor &base, const torch::Tensor &gate_logits,
                                  const torch::Tensor &value);
+  // Keeps the base as it is while the head trains: no gradients, and eval
+  // mode (its CBAM BatchNorms' running statistics) whatever train() says.
+  void freeze_base();
+  void train(bool on = true) override;
 
   std::shared_ptr<Generator> base;
   HotTargetHead head{nullptr};
+
+ private:
+  bool base_frozen_ = false;
 };
 
 }  // namespace gncyclegan

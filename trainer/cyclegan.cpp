@@ -8,11 +8,13 @@
 
 #include "model/autocast.h"
 #include "model/gradient_normalization.h"
+#include "model/hot_composite_generator.h"
 #include "trainer/distributed.h"
 #include "trainer/equivariance_loss.h"
 #include "trainer/feature_matching_loss.h"
 #include "trainer/gan_loss.h"
 #include "trainer/gradient_loss.h"
+#include "trainer/hot_head_loss.h"
 #include "trainer/hot_target_loss.h"
 #include "trainer/random_stream.h"
 #include "trainer/ssim_loss.h"
@@ -65,8 +67,10 @@ CycleGan::CycleGan(const TrainOptions &options, c10::Device device)
     throw std::invalid_argument("--precision " + options.precision + ": use fp32, bf16 or fp16");
   }
   torch::manual_seed(options.seed);
-  G_A_ = make_generator(GeneratorConfig::from_name(options.generator, 3, 1, options.ngf));
-  G_B_ = make_generator(GeneratorConfig::from_name(options.generator, 1, 3, options.ngf));
+  const auto config_A = GeneratorConfig::from_name(options.generator, 3, 1, options.ngf);
+  G_A_ = make_generator(config_A);
+  const std::string architecture_B = config_A.base ? config_A.base->architecture() : options.generator;
+  G_B_ = make_generator(GeneratorConfig::from_name(architecture_B, 1, 3, options.ngf));
   DiscriminatorConfig d_config;
   d_config.ndf = options.ndf;
   d_config.norm = discriminator_norm_from_string(options.discriminator_norm);
@@ -81,7 +85,13 @@ CycleGan::CycleGan(const TrainOptions &options, c10::Device device)
   if (!options.distill_from.empty())
     teacher_ = std::make_unique<Teacher>(options.distill_from, device, 3, 1, options.crop_size);
   auto adam = torch::optim::AdamOptions(options.lr).betas({options.beta1, options.beta2});
-  optimizer_G_ = std::make_unique<torch::optim::Adam>(parameters_of(*G_A_, *G_B_), adam);
+  if (options.train_head) {
+    auto &hot = dynamic_cast<HotCompositeGenerator &>(*G_A_);
+    hot.freeze_base();
+    optimizer_G_ = std::make_unique<torch::optim::Adam>(hot.head->parameters(), adam);
+  } else {
+    optimizer_G_ = std::make_unique<torch::optim::Adam>(parameters_of(*G_A_, *G_B_), adam);
+  }
   optimizer_D_ = std::make_unique<torch::optim::Adam>(parameters_of(*D_A_, *D_B_), adam);
 }
 
@@ -141,7 +151,37 @@ void CycleGan::update_discriminators(const torch::Tensor &real_A, const torch::T
   losses.D_B = loss_D_B.item<double>();
 }
 
+StepLosses CycleGan::head_step(const Batch &batch) {
+  auto &hot = static_cast<HotCompositeGenerator &>(*G_A_);
+  const auto visible = batch.visible.to(device_), infrared = batch.infrared.to(device_);
+  const auto core = hot_target_masks(infrared).core;
+  optimizer_G_->zero_grad();
+  std::optional<AutocastScope> autocast(std::in_place, device_.type(), autocast_dtype_);
+  torch::Tensor base;
+  {
+    torch::NoGradGuard no_grad;
+    base = hot.base->forward(visible);
+  }
+  const auto [gate_logits, value] = hot.head_over(visible, base);
+  autocast.reset();
+  const auto head = hot_head_losses(gate_logits, value, infrared, core);
+  scaler_.scale(head.gate + head.value).backward();
+  const auto &parameters = optimizer_G_->param_groups().front().params();
+  if (parallel_) parallel_->average_gradients(parameters);
+  scaler_.step(*optimizer_G_, parameters);
+  scaler_.update();
+  if (parallel_ && !buffers_.empty()) {
+    torch::NoGradGuard no_grad;
+    parallel_->broadcast(buffers_);
+  }
+  StepLosses losses;
+  losses.gate = head.gate.item<double>();
+  losses.value = head.value.item<double>();
+  return losses;
+}
+
 StepLosses CycleGan::step(const StepData &data, int64_t step) {
+  if (options_.train_head) return head_step(data.main);
   StepLosses losses;
   auto real_A = data.main.visible.to(device_);
   auto real_B = data.main.infrared.to(device_);
@@ -260,6 +300,15 @@ Translation CycleGan::translate(const Batch &batch) {
   G_B_->eval();
   Translation result;
   auto real_A = batch.visible.to(device_);
+  if (options_.train_head) {
+    auto &hot = static_cast<HotCompositeGenerator &>(*G_A_);
+    const auto parts = hot.parts(real_A);
+    result = {HotCompositeGenerator::composite(parts.base, parts.gate_logits, parts.value), parts.base,
+              torch::sigmoid(parts.gate_logits) * 2 - 1, true};
+    G_A_->train();
+    G_B_->train();
+    return result;
+  }
   result.fake_infrared = G_A_->forward(real_A);
   result.reconstructed_visible = G_B_->forward(result.fake_infrared);
   result.fake_visible = G_B_->forward(batch.infrared.to(device_));

@@ -1,7 +1,10 @@
 // The GN-CycleGAN training step: the two generators (A = visible, B =
 // infrared; G_A: A -> B, G_B: B -> A), the two PatchGANs (D_A judges domain B,
 // D_B domain A, as in the reference), their Adam optimizers and image pools.
-// The step is independent of the loop around it.
+// The step is independent of the loop around it. With --train-head the step
+// trains only G_A's hot-target head over its frozen base on aligned pairs
+// (G_B and the PatchGANs are kept, untouched, so checkpoints and resuming
+// stay one format). G_B of a hot_ G_A is its base's architecture.
 #pragma once
 
 #include <cstdint>
@@ -22,13 +25,18 @@ namespace gncyclegan::train {
 
 class DataParallel;
 
+// A step's losses; a --train-head step has only gate and value (trainer/hot_head_loss.h).
 struct StepLosses {
   double D_A = 0, D_B = 0, G_A = 0, G_B = 0, cycle_A = 0, cycle_B = 0, idt_A = 0, idt_B = 0, paired = 0, temporal = 0,
-         distill = 0;
+         distill = 0, gate = 0, value = 0;
 };
 
+// What the sample grids show beside the visible and real infrared images:
+// G_A's output, the cycle's reconstruction and G_B's output; for a
+// --train-head run, the output, the base's output and the gate.
 struct Translation {
   torch::Tensor fake_infrared, reconstructed_visible, fake_visible;
+  bool head = false;
 };
 
 class CycleGan {
@@ -63,6 +71,7 @@ class CycleGan {
   c10::Device device() const { return device_; }
 
  private:
+  StepLosses head_step(const Batch &batch);
   torch::Tensor discriminate(PatchGan &discriminator, const torch::Tensor &images);
   void update_discriminators(const torch::Tensor &real_A, const torch::Tensor &real_B, const torch::Tensor &fake_A,
                              const torch::Tensor &fake_B, uint64_t pool_state, StepLosses &losses);

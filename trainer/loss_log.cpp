@@ -9,23 +9,23 @@
 namespace gncyclegan::train {
 namespace {
 
-constexpr const char *kHeader = "step,epoch,lr,D_A,D_B,G_A,G_B,cycle_A,cycle_B,idt_A,idt_B,paired,temporal,distill,seconds";
+constexpr const char *kHeader = "step,epoch,lr,D_A,D_B,G_A,G_B,cycle_A,cycle_B,idt_A,idt_B,paired,temporal,distill,gate,value,seconds";
 
 std::string format(const LossRow &r) {
   char line[512];
   const StepLosses &l = r.losses;
-  std::snprintf(line, sizeof line, "%lld,%lld,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.3f",
+  std::snprintf(line, sizeof line, "%lld,%lld,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.3f",
                 static_cast<long long>(r.step), static_cast<long long>(r.epoch), r.lr, l.D_A, l.D_B, l.G_A, l.G_B,
-                l.cycle_A, l.cycle_B, l.idt_A, l.idt_B, l.paired, l.temporal, l.distill, r.seconds);
+                l.cycle_A, l.cycle_B, l.idt_A, l.idt_B, l.paired, l.temporal, l.distill, l.gate, l.value, r.seconds);
   return line;
 }
 
 bool parse(const std::string &line, LossRow &r) {
   long long step = 0, epoch = 0;
   StepLosses &l = r.losses;
-  const int fields = std::sscanf(line.c_str(), "%lld,%lld,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &step,
-                                 &epoch, &r.lr, &l.D_A, &l.D_B, &l.G_A, &l.G_B, &l.cycle_A, &l.cycle_B, &l.idt_A,
-                                 &l.idt_B, &l.paired, &l.temporal, &l.distill, &r.seconds);
+  const int fields = std::sscanf(line.c_str(), "%lld,%lld,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf",
+                                 &step, &epoch, &r.lr, &l.D_A, &l.D_B, &l.G_A, &l.G_B, &l.cycle_A, &l.cycle_B, &l.idt_A,
+                                 &l.idt_B, &l.paired, &l.temporal, &l.distill, &l.gate, &l.value, &r.seconds);
   r.step = step;
   r.epoch = epoch;
   if (fields == 13) {  // a run from before the temporal column: its last field is the seconds
@@ -38,7 +38,12 @@ bool parse(const std::string &line, LossRow &r) {
     l.distill = 0;
     return true;
   }
-  return fields == 15;
+  if (fields == 15) {  // from before the gate and value columns
+    r.seconds = l.gate;
+    l.gate = 0;
+    return true;
+  }
+  return fields == 17;
 }
 
 }  // namespace

@@ -184,7 +184,14 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
   app.add_option("--generator", o.generator,
                  "Generator architecture: resnet_9blocks_cbam (the paper's), resnet_9blocks, resnet_6blocks, "
                  "resnet_<N>blocks[_cbam][_resizeconv] (resize + convolution upsampling, no checkerboards), unet_128, unet_256, "
-                 "unshuffle<2|4|8>_<N>blocks[_cbam] (the residual trunk at 1/2, 1/4 or 1/8 of the side; ngf a multiple of 8)")
+                 "unshuffle<2|4|8>_<N>blocks[_cbam] (the residual trunk at 1/2, 1/4 or 1/8 of the side; ngf a multiple of 8), "
+                 "hot[_half]_<a resnet or unshuffle name> (that generator with a hot-target head over it; ngf is the base's)")
+      ->group(model);
+  app.add_flag("--train-head", o.train_head,
+               "Train only the hot-target head of a hot_ or hot_half_ --generator, over the base --init-generator "
+               "holds (frozen: the output stays the base's where the gate is shut), with the head's own losses: "
+               "a detector of the aligned infrared's hot targets (BCE + Dice) and a painter of their brightness "
+               "(L1 on and around them). Needs aligned pairs; the CycleGAN losses and networks are not used")
       ->group(model);
   app.add_option("--ngf", o.ngf, "Generator width (filters in the first layer)")->check(CLI::Range(1, 1024))->group(model);
   app.add_option("--ndf", o.ndf, "Discriminator width")->check(CLI::Range(1, 1024))->group(model);
@@ -304,6 +311,19 @@ void validate(const TrainOptions &o) {
     throw std::invalid_argument(
         "--target-crops chooses crops by the aligned infrared image's hot targets, and this run is unpaired: give a "
         "paired loss too (e.g. --paired-weight or --paired-target-weight)");
+  if (o.train_head) {
+    if (GeneratorConfig::from_name(o.generator, 3, 1, o.ngf).family != GeneratorFamily::hot)
+      throw std::invalid_argument("--train-head trains the head of a hot-target generator, and --generator is " +
+                                  o.generator + ": give --generator hot_half_<base> (e.g. hot_half_resnet_6blocks_cbam)");
+    if (o.init_generator.empty() && o.resume_dir.empty())
+      throw std::invalid_argument("--train-head paints over a trained base generator: give it with --init-generator "
+                                  "(a file of the base's architecture, or a hot_ file whose head to train on)");
+    if (o.paired_weight > 0 || o.paired_ssim_weight > 0 || o.paired_gradient_weight > 0 ||
+        o.paired_edge_energy_weight > 0 || o.paired_feature_matching_weight > 0 || o.paired_target_weight > 0 ||
+        o.paired_target_contrast_weight > 0 || o.temporal_weight > 0 || !o.distill_from.empty())
+      throw std::invalid_argument("--train-head trains with the head's own losses: the --paired-*, --temporal-* and "
+                                  "--distill-* losses are for whole generators, drop them");
+  }
   if (o.distilled() && o.distill_from.empty())
     throw std::invalid_argument("--distill-weight and --distill-ssim-weight pull G_A towards a teacher: name it with "
                                 "--distill-from MODEL");
@@ -332,7 +352,7 @@ std::string to_string(Scale scale) { return name_of(kScales, scale); }
 NLOHMANN_JSON_SERIALIZE_ENUM(GanLoss, {{GanLoss::vanilla, "vanilla"}, {GanLoss::lsgan, "lsgan"}, {GanLoss::hinge, "hinge"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(Scale, {{Scale::resize, "resize"}, {Scale::native, "native"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, datasets, datasets_file, load_size, crop_size, flip, scale, workers, target_crops,
-                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, paired_target_weight, paired_target_contrast_weight, temporal_weight, distill_from, distill_weight, distill_ssim_weight, distill_off_targets, generator, ngf, ndf, gradient_normalization, discriminator_norm,
+                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, paired_target_weight, paired_target_contrast_weight, temporal_weight, distill_from, distill_weight, distill_ssim_weight, distill_off_targets, generator, train_head, ngf, ndf, gradient_normalization, discriminator_norm,
                                    gan_loss, lambda_cycle, lambda_identity, d_steps, lr, beta1, beta2, epochs,
                                    epochs_decay, batch_size, pool_size, max_steps, device, threads, precision, seed, out_dir,
                                    resume_dir, init_generator, export_path, save_every, log_every, samples)

@@ -47,6 +47,7 @@ struct TrainOptions {
   bool distill_off_targets = false;  // both only off the aligned infrared's hot targets
   // model
   std::string generator = "resnet_9blocks_cbam";
+  bool train_head = false;  // only a hot generator's head, over its frozen base (trainer/hot_head_loss.h)
   int ngf = 64;
   int ndf = 64;
   bool gradient_normalization = true;
@@ -80,7 +81,7 @@ struct TrainOptions {
 
   // Whether any loss compares aligned pairs, so images are paired by name.
   bool paired() const {
-    return paired_weight > 0 || paired_ssim_weight > 0 || paired_gradient_weight > 0 ||
+    return train_head || paired_weight > 0 || paired_ssim_weight > 0 || paired_gradient_weight > 0 ||
            paired_edge_energy_weight > 0 || paired_feature_matching_weight > 0 || paired_target_weight > 0 ||
            paired_target_contrast_weight > 0;
   }

@@ -106,6 +106,14 @@ void draw_panel(cv::Mat &canvas, cv::Rect area, const std::string &title, const 
 void draw_loss_curves(const std::vector<LossRow> &rows, const std::string &path) {
   if (rows.empty()) return;
   cv::Mat canvas(420, 1200, CV_8UC3, cv::Scalar(255, 255, 255));
+  if (rows.back().losses.gate > 0 || rows.back().losses.value > 0) {  // a --train-head run
+    draw_panel(canvas, {0, 0, 600, 420}, "hot-target head: gate (BCE + Dice)", rows,
+               {{"gate", [](const LossRow &r) { return r.losses.gate; }, {200, 90, 30}}});
+    draw_panel(canvas, {600, 0, 600, 420}, "hot-target head: value (L1)", rows,
+               {{"value", [](const LossRow &r) { return r.losses.value; }, {40, 40, 210}}});
+    write_image(path, canvas);
+    return;
+  }
   draw_panel(canvas, {0, 0, 600, 420}, "cycle-consistency loss (x lambda)", rows,
              {{"cycle_A (G_B o G_A)", [](const LossRow &r) { return r.losses.cycle_A; }, {200, 90, 30}},
               {"cycle_B (G_A o G_B)", [](const LossRow &r) { return r.losses.cycle_B; }, {40, 40, 210}}});
@@ -121,7 +129,9 @@ void write_sample_grid(const Batch &batch, const Translation &translation, const
   const int64_t rows = batch.visible.size(0);
   const int side = static_cast<int>(batch.visible.size(2));
   const int header = 24;
-  const char *titles[] = {"visible", "fake infrared", "reconstructed", "real infrared", "fake visible"};
+  const char *cyclegan_titles[] = {"visible", "fake infrared", "reconstructed", "real infrared", "fake visible"};
+  const char *head_titles[] = {"visible", "output", "base", "real infrared", "gate"};
+  const char *const *titles = translation.head ? head_titles : cyclegan_titles;
   cv::Mat canvas(header + static_cast<int>(rows) * side, 5 * side, CV_8UC3, cv::Scalar(255, 255, 255));
   for (int column = 0; column < 5; ++column)
     cv::putText(canvas, titles[column], {column * side + 4, 17}, cv::FONT_HERSHEY_SIMPLEX, 0.45, {40, 40, 40}, 1,

@@ -1,5 +1,7 @@
 #include "trainer/progress.h"
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -28,11 +30,15 @@ void Progress::update(int64_t step, int64_t epoch, const StepLosses &l) {
   const double rate = elapsed > 0 ? static_cast<double>(step - first_step_) / elapsed : 0.0;
   const double eta = rate > 0 ? static_cast<double>(total_steps_ - step) / rate : 0.0;
   char line[320];
-  std::snprintf(line, sizeof line,
-                "epoch %lld  step %lld/%lld  %.2f it/s  ETA %s  D_A %.3f D_B %.3f G_A %.3f G_B %.3f "
-                "cyc_A %.3f cyc_B %.3f",
-                static_cast<long long>(epoch + 1), static_cast<long long>(step), static_cast<long long>(total_steps_),
-                rate, duration(eta).c_str(), l.D_A, l.D_B, l.G_A, l.G_B, l.cycle_A, l.cycle_B);
+  const int length = std::snprintf(line, sizeof line, "epoch %lld  step %lld/%lld  %.2f it/s  ETA %s  ",
+                                   static_cast<long long>(epoch + 1), static_cast<long long>(step),
+                                   static_cast<long long>(total_steps_), rate, duration(eta).c_str());
+  const size_t used = std::min(sizeof line - 1, static_cast<size_t>(std::max(length, 0)));
+  if (l.gate > 0 || l.value > 0)  // a --train-head step
+    std::snprintf(line + used, sizeof line - used, "gate %.3f value %.3f", l.gate, l.value);
+  else
+    std::snprintf(line + used, sizeof line - used, "D_A %.3f D_B %.3f G_A %.3f G_B %.3f cyc_A %.3f cyc_B %.3f", l.D_A,
+                  l.D_B, l.G_A, l.G_B, l.cycle_A, l.cycle_B);
   if (terminal_) {
     std::fprintf(stderr, "\r\033[K%s", line);
     line_open_ = !last;

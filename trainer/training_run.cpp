@@ -15,6 +15,7 @@
 #include <torch/version.h>
 
 #include "model/device.h"
+#include "model/hot_composite_generator.h"
 #include "model/weights.h"
 #include "trainer/atomic_file.h"
 #include "trainer/checkpoint.h"
@@ -65,7 +66,8 @@ class StopSignals {
 };
 
 std::vector<double> values_of(const StepLosses &l) {
-  return {l.D_A, l.D_B, l.G_A, l.G_B, l.cycle_A, l.cycle_B, l.idt_A, l.idt_B, l.paired, l.temporal, l.distill};
+  return {l.D_A,    l.D_B,   l.G_A,      l.G_B,     l.cycle_A, l.cycle_B, l.idt_A,
+          l.idt_B, l.paired, l.temporal, l.distill, l.gate,    l.value};
 }
 
 bool finite(const StepLosses &l) {
@@ -89,10 +91,17 @@ void prepare_out_dir(const TrainOptions &options) {
 }
 
 // Copies a weights file's generator into `generator`, which must be of the same
-// architecture (fine-tuning).
+// architecture (fine-tuning), or into a hot generator's base when the file
+// holds the base's architecture (a head to train over it).
 void start_from(Generator &generator, const std::string &path) {
   const auto loaded = load_generator(path);
   const auto &have = generator.config(), &given = loaded.generator->config();
+  if (have.family == GeneratorFamily::hot && given.architecture() == have.base->architecture() &&
+      given.ngf == have.ngf) {
+    auto &base = *static_cast<HotCompositeGenerator &>(generator).base;
+    load_module_tensors(base, module_tensors(*loaded.generator), "--init-generator " + path);
+    return;
+  }
   if (given.architecture() != have.architecture() || given.ngf != have.ngf ||
       given.in_channels != have.in_channels || given.out_channels != have.out_channels)
     throw WeightsError("--init-generator " + path + " holds a " + given.architecture() + " (ngf " +
@@ -102,7 +111,7 @@ void start_from(Generator &generator, const std::string &path) {
 }
 
 StepLosses losses_of(const std::vector<double> &v) {
-  return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10]};
+  return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]};
 }
 
 // The other ranks' image pools, for rank 0's checkpoint: every rank's pools
@@ -288,11 +297,16 @@ int run_training(const TrainOptions &options, const DistributedOptions &distribu
   const std::string weights = (out / "generator.safetensors").string();
   save_generator(weights, model.G_A(), metadata);
   if (!options.export_path.empty()) save_generator(options.export_path, model.G_A(), metadata);
+  char final_losses[160];
+  if (options.train_head)
+    std::snprintf(final_losses, sizeof final_losses, "gate %.3f value %.3f", losses.gate, losses.value);
+  else
+    std::snprintf(final_losses, sizeof final_losses, "D_A %.3f D_B %.3f G_A %.3f G_B %.3f cycle_A %.3f cycle_B %.3f",
+                  losses.D_A, losses.D_B, losses.G_A, losses.G_B, losses.cycle_A, losses.cycle_B);
   std::fprintf(stderr,
-               "done: %lld steps in %s; final losses D_A %.3f D_B %.3f G_A %.3f G_B %.3f cycle_A %.3f cycle_B %.3f\n"
+               "done: %lld steps in %s; final losses %s\n"
                "weights: %s%s%s\nrun: %s (losses.csv, loss_curves.png, samples/, checkpoints/)\n",
-               static_cast<long long>(step), Progress::duration(seconds_now()).c_str(), losses.D_A, losses.D_B,
-               losses.G_A, losses.G_B, losses.cycle_A, losses.cycle_B, weights.c_str(),
+               static_cast<long long>(step), Progress::duration(seconds_now()).c_str(), final_losses, weights.c_str(),
                options.export_path.empty() ? "" : " and ", options.export_path.c_str(), options.out_dir.c_str());
   return kDone;
 }

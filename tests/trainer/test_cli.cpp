@@ -63,6 +63,7 @@ TEST_F(TrainCli, HelpDocumentsTheOptionsWithTheirDefaults) {
                            "--lr FLOAT:POSITIVE=0.0002", "--epochs INT:INT in [0 - 100000]=100", "--epochs-decay",
                            "--batch-size", "--device TEXT=auto", "--seed", "--max-steps", "--out", "--resume",
                            "--export", "--paired-weight", "--scale", "--init-generator", "export", "--dataset SPEC",
+                           "--train-head",
                            ":weight=W", ":scale=S", "--datasets FILE", "--paired-gradient-weight"})
     EXPECT_NE(help.output.find(text), std::string::npos) << text;
 }
@@ -278,6 +279,37 @@ TEST_F(TrainCli, ARunFromBeforeSeveralSetsStillResumes) {
 TEST_F(TrainCli, ExportOfSomethingElseIsAClearError) {
   EXPECT_FAILS_WITH(run("export --checkpoint '" + dir_.file("data") + "' --out '" + dir_.file("g.safetensors") + "'"),
                     "neither a checkpoint directory, a run directory nor a weights file");
+}
+
+// --train-head: the base the file holds stays as it was, bit for bit (no
+// gradients, its CBAM BatchNorms in eval mode); the head moves from its
+// initial state (gate bias -3); the result is one hot_ file.
+TEST_F(TrainCli, TrainHeadTrainsOnlyTheHeadOverTheGivenBase) {
+  test::make_synthetic_dataset(dir_.file("pairs"), 4, 72, /*paired=*/true);
+  ASSERT_EQ(run(data_args(dir_.file("base")) + " --max-steps 1").status, 0);
+  const std::string base = dir_.file("base/generator.safetensors");
+  const std::string head_args = "--dataset '" + dir_.file("pairs") +
+                                "' --scale native --crop-size 64 --ngf 4 --workers 1 --batch-size 2 --max-steps 3 "
+                                "--lr 1e-3 --init-generator '" + base + "' --out '";
+  Result trained = run("--train-head --generator hot_half_resnet_1blocks_cbam " + head_args + dir_.file("head") + "'");
+  ASSERT_EQ(trained.status, 0) << trained.output;
+  EXPECT_NE(trained.output.find("final losses gate"), std::string::npos) << trained.output;
+  const auto result = read_weights(dir_.file("head/generator.safetensors"));
+  EXPECT_EQ(result.metadata.at("architecture"), "hot_half_resnet_1blocks_cbam");
+  for (const auto &[name, tensor] : read_weights(base).tensors) {
+    ASSERT_TRUE(result.tensors.count("base." + name)) << name;
+    EXPECT_TRUE(torch::equal(result.tensors.at("base." + name), tensor)) << "the base moved: " << name;
+  }
+  EXPECT_NE(result.tensors.at("head.out.bias")[0].item<float>(), -3.0f) << "the head did not train";
+
+  EXPECT_FAILS_WITH(run("--train-head --generator resnet_1blocks_cbam " + head_args + dir_.file("x") + "'"),
+                    "give --generator hot_half_<base>");
+  EXPECT_FAILS_WITH(run("--train-head --generator hot_resnet_1blocks_cbam --dataset '" + dir_.file("pairs") +
+                        "' --ngf 4 --out '" + dir_.file("y") + "'"),
+                    "give it with --init-generator");
+  EXPECT_FAILS_WITH(run("--train-head --generator hot_resnet_1blocks_cbam --paired-weight 10 " + head_args +
+                        dir_.file("z") + "'"),
+                    "the head's own losses");
 }
 
 TEST_F(TrainCli, ExportAddsMetadataGivenOnTheCommandLine) {

@@ -8,6 +8,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "trainer/hot_head_loss.h"
 #include "trainer/hot_target_loss.h"
 #include "trainer/hot_targets.h"
 #include "trainer/metrics.h"
@@ -181,6 +182,24 @@ TEST(StripeRatio, RampsStepsAndStripes) {
   EXPECT_TRUE(std::isinf(stripe_ratio(stripes)));
   EXPECT_DOUBLE_EQ(stripe_ratio(stripes.t()), 0.0);
   EXPECT_DOUBLE_EQ(stripe_ratio(cv::Mat(8, 8, CV_8UC1, cv::Scalar(7))), 1.0);
+}
+
+// The head's losses by hand on a 4 x 4 image with one target pixel. Gate
+// logits 0 (sigmoid 0.5): BCE = (2 ln 2 + 15 ln 2) / 16 with the target
+// weighted 2; Dice = 1 - (2 * 0.5 + 1) / (16 * 0.5 + 1 + 1) = 0.8. Value off by
+// 0.1 everywhere: the banded L1 is 0.1 whatever the weights, the plain one too,
+// so value = 5 * 0.1 + 0.5 * 0.1; exact, it is 0.
+TEST(HotHeadLosses, EqualTheirHandComputedValues) {
+  auto core = torch::zeros({1, 1, 4, 4});
+  core[0][0][1][2] = 1;
+  const auto infrared = torch::full({1, 1, 4, 4}, 0.2);
+  const auto losses = hot_head_losses(torch::zeros({1, 1, 4, 4}), infrared + 0.1, infrared, core);
+  EXPECT_NEAR(losses.gate.item<double>(), 17 * std::log(2.0) / 16 + 0.8, 1e-6);
+  EXPECT_NEAR(losses.value.item<double>(), 5 * 0.1 + 0.5 * 0.1, 1e-6);
+  EXPECT_NEAR(hot_head_losses(torch::zeros({1, 1, 4, 4}), infrared, infrared, core).value.item<double>(), 0.0, 1e-9);
+  // A confident, right gate costs almost nothing.
+  const auto sure = hot_head_losses(core * 40 - 20, infrared, infrared, core);
+  EXPECT_LT(sure.gate.item<double>(), 1e-3);
 }
 
 }  // namespace
