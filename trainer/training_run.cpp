@@ -195,9 +195,11 @@ int run_training(const TrainOptions &options, const DistributedOptions &distribu
     write_file_atomically((out / "config.json").string(), config.dump(2) + "\n");
     log.emplace((out / "losses.csv").string(), position.step);
     fixed = data.fixed_batch(options.samples);
+    const std::string what = options.train_head ? "the head of " + options.generator + " over its frozen base"
+                                                : options.generator + (options.gradient_normalization ? " (GN on)" : " (GN off)");
     std::fprintf(stderr,
-                 "training %s (GN %s) on %s: %lld visible, %lld infrared images, %lld steps/epoch, steps %lld..%lld\n",
-                 options.generator.c_str(), options.gradient_normalization ? "on" : "off",
+                 "training %s on %s: %lld visible, %lld infrared images, %lld steps/epoch, steps %lld..%lld\n",
+                 what.c_str(),
                  describe_device(device).c_str(), static_cast<long long>(data.visible_images()),
                  static_cast<long long>(data.infrared_images()), static_cast<long long>(steps_per_epoch),
                  static_cast<long long>(position.step), static_cast<long long>(end_step));
