@@ -8,7 +8,6 @@
 
 namespace gncyclegan {
 
-
 HotCompositeGenerator::HotCompositeGenerator(const GeneratorConfig &config) : Generator(config) {
   base = register_module("base", make_generator(*config.base));
   head = register_module("head", HotTargetHead(config.head_width));
