@@ -167,7 +167,7 @@ static GType gst_gncycleganir_backend_get_type() {
   static GType type = 0;
   static const GEnumValue values[] = {
       {GST_GNCYCLEGANIR_BACKEND_AUTO,
-       "OpenVINO on the CPU when this build has it (ResNet generators), LibTorch otherwise and on CUDA", "auto"},
+       "OpenVINO on the CPU when this build has it (every generator but the U-Nets), LibTorch otherwise and on CUDA", "auto"},
       {GST_GNCYCLEGANIR_BACKEND_LIBTORCH, "LibTorch (CPU or CUDA): the reference", "libtorch"},
       {GST_GNCYCLEGANIR_BACKEND_OPENVINO, "OpenVINO (CPU only; needs a build with OpenVINO)", "openvino"},
       {0, nullptr, nullptr}};
