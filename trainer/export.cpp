@@ -29,25 +29,6 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
       {"training_infrared_images", std::to_string(facts.infrared_images)},
       {"steps", std::to_string(facts.steps)},
       {"epochs", decimal(static_cast<double>(facts.steps) / static_cast<double>(facts.steps_per_epoch))},
-      {"gradient_normalization", o.gradient_normalization ? "on" : "off"},
-      {"gan_loss", to_string(o.gan_loss)},
-      {"lambda_cycle", decimal(o.lambda_cycle)},
-      {"lambda_identity", decimal(o.lambda_identity)},
-      {"paired_weight", decimal(o.paired_weight)},
-      {"paired_ssim_weight", decimal(o.paired_ssim_weight)},
-      {"paired_gradient_weight", decimal(o.paired_gradient_weight)},
-      {"paired_edge_energy_weight", decimal(o.paired_edge_energy_weight)},
-      {"paired_edge_energy_window", std::to_string(o.paired_edge_energy_window)},
-      {"paired_edge_energy_per_direction", o.paired_edge_energy_per_direction ? "true" : "false"},
-      {"paired_feature_matching_weight", decimal(o.paired_feature_matching_weight)},
-      {"paired_target_weight", decimal(o.paired_target_weight)},
-      {"paired_target_contrast_weight", decimal(o.paired_target_contrast_weight)},
-      {"temporal_weight", decimal(o.temporal_weight)},
-      {"distill_weight", decimal(o.distill_weight)},
-      {"distill_ssim_weight", decimal(o.distill_ssim_weight)},
-      {"distill_off_targets", o.distill_off_targets ? "true" : "false"},
-      {"d_steps", std::to_string(o.d_steps)},
-      {"discriminator_norm", o.discriminator_norm},
       {"scale", to_string(o.scale)},
       {"load_size", std::to_string(o.load_size)},
       {"crop_size", std::to_string(o.crop_size)},
@@ -55,6 +36,43 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
       {"batch_size", std::to_string(o.batch_size)},
       {"precision", o.precision},
       {"seed", std::to_string(o.seed)}};
+  if (o.train_head) {
+    // The head's losses are fixed (trainer/hot_head_loss.h); the base's own
+    // record travels along under base_*, so the file still says how all of it was made.
+    metadata["train_head"] = "true";
+    metadata["lr"] = decimal(o.lr);
+    metadata["beta1"] = decimal(o.beta1);
+    metadata["epochs_schedule"] = std::to_string(o.epochs) + "+" + std::to_string(o.epochs_decay);
+    metadata["base_file"] = fs::path(o.init_generator).filename().string();
+    try {
+      for (const auto &[key, value] : read_weights(o.init_generator).metadata)
+        if (key != "format" && key != "role") metadata["base_" + key] = value;
+    } catch (const WeightsError &) {
+      // Exported where the base file is not: its name is what is left.
+    }
+  } else {
+    const Metadata cyclegan{
+        {"gradient_normalization", o.gradient_normalization ? "on" : "off"},
+        {"gan_loss", to_string(o.gan_loss)},
+        {"lambda_cycle", decimal(o.lambda_cycle)},
+        {"lambda_identity", decimal(o.lambda_identity)},
+        {"paired_weight", decimal(o.paired_weight)},
+        {"paired_ssim_weight", decimal(o.paired_ssim_weight)},
+        {"paired_gradient_weight", decimal(o.paired_gradient_weight)},
+        {"paired_edge_energy_weight", decimal(o.paired_edge_energy_weight)},
+        {"paired_edge_energy_window", std::to_string(o.paired_edge_energy_window)},
+        {"paired_edge_energy_per_direction", o.paired_edge_energy_per_direction ? "true" : "false"},
+        {"paired_feature_matching_weight", decimal(o.paired_feature_matching_weight)},
+        {"paired_target_weight", decimal(o.paired_target_weight)},
+        {"paired_target_contrast_weight", decimal(o.paired_target_contrast_weight)},
+        {"temporal_weight", decimal(o.temporal_weight)},
+        {"distill_weight", decimal(o.distill_weight)},
+        {"distill_ssim_weight", decimal(o.distill_ssim_weight)},
+        {"distill_off_targets", o.distill_off_targets ? "true" : "false"},
+        {"d_steps", std::to_string(o.d_steps)},
+        {"discriminator_norm", o.discriminator_norm}};
+    metadata.insert(cyclegan.begin(), cyclegan.end());
+  }
   if (facts.sets.size() <= 1) {
     const bool recorded = facts.sets.size() == 1;
     metadata["training_visible_dir"] = recorded ? facts.sets[0].spec.visible_dir : o.visible_dir;

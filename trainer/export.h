@@ -25,7 +25,9 @@ struct RunFacts {
 // safetensors requires): data, image counts, steps, epochs, GN, loss, scale...
 // The sets are in training_sets (JSON: name, visible, infrared, weight,
 // scale, counts); one set also gives training_visible_dir and
-// training_infrared_dir, as before.
+// training_infrared_dir, as before. A --train-head run records the head's
+// schedule instead of the CycleGAN losses, and its base's own metadata as
+// base_<key> (read from --init-generator when that file is at hand).
 Metadata provenance(const TrainOptions &options, const RunFacts &facts);
 
 // `gncyclegan-train export`: the G_A of a checkpoint (a checkpoint directory,

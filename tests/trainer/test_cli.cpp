@@ -296,6 +296,9 @@ TEST_F(TrainCli, TrainHeadTrainsOnlyTheHeadOverTheGivenBase) {
   EXPECT_NE(trained.output.find("final losses gate"), std::string::npos) << trained.output;
   const auto result = read_weights(dir_.file("head/generator.safetensors"));
   EXPECT_EQ(result.metadata.at("architecture"), "hot_half_resnet_1blocks_cbam");
+  EXPECT_EQ(result.metadata.at("train_head"), "true");
+  EXPECT_EQ(result.metadata.at("base_architecture"), "resnet_1blocks_cbam") << "the base's record travels along";
+  EXPECT_EQ(result.metadata.count("lambda_cycle"), 0u) << "no CycleGAN loss trained this file";
   for (const auto &[name, tensor] : read_weights(base).tensors) {
     ASSERT_TRUE(result.tensors.count("base." + name)) << name;
     EXPECT_TRUE(torch::equal(result.tensors.at("base." + name), tensor)) << "the base moved: " << name;
