@@ -67,7 +67,8 @@ CycleGan::CycleGan(const TrainOptions &options, c10::Device device)
     throw std::invalid_argument("--precision " + options.precision + ": use fp32, bf16 or fp16");
   }
   torch::manual_seed(options.seed);
-  const auto config_A = GeneratorConfig::from_name(options.generator, 3, 1, options.ngf);
+  auto config_A = GeneratorConfig::from_name(options.generator, 3, 1, options.ngf);
+  config_A.head_width = options.head_width;
   G_A_ = make_generator(config_A);
   const std::string architecture_B = config_A.base ? config_A.base->architecture() : options.generator;
   G_B_ = make_generator(GeneratorConfig::from_name(architecture_B, 1, 3, options.ngf));

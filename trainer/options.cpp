@@ -193,6 +193,10 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
                "a detector of the aligned infrared's hot targets (BCE + Dice) and a painter of their brightness "
                "(L1 on and around them). Needs aligned pairs; the CycleGAN losses and networks are not used")
       ->group(model);
+  app.add_option("--head-width", o.head_width,
+                 "Width of a hot generator's head (its first stage's channels; the arithmetic grows with its square)")
+      ->check(CLI::Range(4, 256))
+      ->group(model);
   app.add_option("--ngf", o.ngf, "Generator width (filters in the first layer)")->check(CLI::Range(1, 1024))->group(model);
   app.add_option("--ndf", o.ndf, "Discriminator width")->check(CLI::Range(1, 1024))->group(model);
   app.add_flag("--gn,!--no-gn", o.gradient_normalization,
@@ -311,8 +315,12 @@ void validate(const TrainOptions &o) {
     throw std::invalid_argument(
         "--target-crops chooses crops by the aligned infrared image's hot targets, and this run is unpaired: give a "
         "paired loss too (e.g. --paired-weight or --paired-target-weight)");
+  const bool hot = GeneratorConfig::from_name(o.generator, 3, 1, o.ngf).family == GeneratorFamily::hot;
+  if (o.head_width != 32 && !hot)
+    throw std::invalid_argument("--head-width is the width of a hot generator's head, and --generator " + o.generator +
+                                " has none");
   if (o.train_head) {
-    if (GeneratorConfig::from_name(o.generator, 3, 1, o.ngf).family != GeneratorFamily::hot)
+    if (!hot)
       throw std::invalid_argument("--train-head trains the head of a hot-target generator, and --generator is " +
                                   o.generator + ": give --generator hot_half_<base> (e.g. hot_half_resnet_6blocks_cbam)");
     if (o.init_generator.empty() && o.resume_dir.empty())
@@ -352,7 +360,7 @@ std::string to_string(Scale scale) { return name_of(kScales, scale); }
 NLOHMANN_JSON_SERIALIZE_ENUM(GanLoss, {{GanLoss::vanilla, "vanilla"}, {GanLoss::lsgan, "lsgan"}, {GanLoss::hinge, "hinge"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(Scale, {{Scale::resize, "resize"}, {Scale::native, "native"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, datasets, datasets_file, load_size, crop_size, flip, scale, workers, target_crops,
-                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, paired_target_weight, paired_target_contrast_weight, temporal_weight, distill_from, distill_weight, distill_ssim_weight, distill_off_targets, generator, train_head, ngf, ndf, gradient_normalization, discriminator_norm,
+                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, paired_target_weight, paired_target_contrast_weight, temporal_weight, distill_from, distill_weight, distill_ssim_weight, distill_off_targets, generator, train_head, head_width, ngf, ndf, gradient_normalization, discriminator_norm,
                                    gan_loss, lambda_cycle, lambda_identity, d_steps, lr, beta1, beta2, epochs,
                                    epochs_decay, batch_size, pool_size, max_steps, device, threads, precision, seed, out_dir,
                                    resume_dir, init_generator, export_path, save_every, log_every, samples)

@@ -48,6 +48,7 @@ struct TrainOptions {
   // model
   std::string generator = "resnet_9blocks_cbam";
   bool train_head = false;  // only a hot generator's head, over its frozen base (trainer/hot_head_loss.h)
+  int head_width = 32;      // a hot generator's head width (model/hot_target_head.h)
   int ngf = 64;
   int ndf = 64;
   bool gradient_normalization = true;

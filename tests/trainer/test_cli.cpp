@@ -305,6 +305,9 @@ TEST_F(TrainCli, TrainHeadTrainsOnlyTheHeadOverTheGivenBase) {
   }
   EXPECT_NE(result.tensors.at("head.out.bias")[0].item<float>(), -3.0f) << "the head did not train";
 
+  ASSERT_EQ(run("--train-head --head-width 8 --generator hot_resnet_1blocks_cbam " + head_args + dir_.file("narrow") + "'").status, 0);
+  EXPECT_EQ(load_generator(dir_.file("narrow/generator.safetensors")).metadata.at("head_width"), "8");
+  EXPECT_FAILS_WITH(run("--head-width 8 " + data_args(dir_.file("w")) + " --max-steps 1"), "has none");
   EXPECT_FAILS_WITH(run("--train-head --generator resnet_1blocks_cbam " + head_args + dir_.file("x") + "'"),
                     "give --generator hot_half_<base>");
   EXPECT_FAILS_WITH(run("--train-head --generator hot_resnet_1blocks_cbam --dataset '" + dir_.file("pairs") +
