@@ -85,12 +85,12 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
 }
 
 std::string export_checkpoint(const std::string &checkpoint_or_run, const std::string &path,
-                              const Metadata &extra) {
+                              const Metadata &extra, Storage storage) {
   if (fs::is_regular_file(checkpoint_or_run)) {  // a weights file: copy it, metadata and all, adding `extra`
     auto weights = load_generator(checkpoint_or_run);
     Metadata metadata = weights.metadata;
     for (const auto &[key, value] : extra) metadata[key] = value;
-    save_generator(path, *weights.generator, metadata);
+    save_generator(path, *weights.generator, metadata, storage);
     return weights.generator->config().architecture() + " from " + checkpoint_or_run;
   }
   std::string checkpoint = checkpoint_or_run;
@@ -117,7 +117,7 @@ std::string export_checkpoint(const std::string &checkpoint_or_run, const std::s
     }
   }
   for (const auto &[key, value] : extra) metadata[key] = value;
-  save_generator(path, *generator.generator, metadata);
+  save_generator(path, *generator.generator, metadata, storage);
   return generator.generator->config().architecture() + " from " + checkpoint;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/config.h"
+#include "model/weights.h"
 #include "trainer/dataset_spec.h"
 #include "trainer/options.h"
 
@@ -37,6 +38,6 @@ Metadata provenance(const TrainOptions &options, const RunFacts &facts);
 // the provenance and overrides keys of the same name, except the
 // configuration's.
 std::string export_checkpoint(const std::string &checkpoint_or_run, const std::string &path,
-                              const Metadata &extra = {});
+                              const Metadata &extra = {}, Storage storage = Storage::fp32);
 
 }  // namespace gncyclegan::train

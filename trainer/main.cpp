@@ -69,6 +69,13 @@ int main_or_throw(int argc, char **argv) {
                                                                            : std::string();
       });
 
+  std::string storage = "fp32";
+  export_command
+      ->add_option("--storage", storage,
+                   "How the weights are stored: fp32, or fp16 (half the file, 11 significant bits per weight; "
+                   "loaded back as fp32)")
+      ->check(CLI::IsMember({"fp32", "fp16"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &error) {
@@ -78,7 +85,8 @@ int main_or_throw(int argc, char **argv) {
   if (export_command->parsed()) {
     gncyclegan::Metadata extra;
     for (const auto &note : notes) extra[note.substr(0, note.find('='))] = note.substr(note.find('=') + 1);
-    const std::string what = export_checkpoint(checkpoint, export_out, extra);
+    const std::string what = export_checkpoint(checkpoint, export_out, extra,
+                                               storage == "fp16" ? gncyclegan::Storage::fp16 : gncyclegan::Storage::fp32);
     std::fprintf(stderr, "wrote %s (%s)\n", export_out.c_str(), what.c_str());
     return kDone;
   }

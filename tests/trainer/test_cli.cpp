@@ -342,6 +342,20 @@ TEST_F(TrainCli, ExportAddsMetadataGivenOnTheCommandLine) {
   EXPECT_NE(bad.output.find("expected KEY=VALUE"), std::string::npos) << bad.output;
 }
 
+TEST_F(TrainCli, ExportStoresFp16WhenAsked) {
+  const std::string out = dir_.file("r");
+  ASSERT_EQ(run(data_args(out) + " --max-steps 1").status, 0);
+  Result exported = run("export --storage fp16 --checkpoint '" + out + "' --out '" + dir_.file("half.safetensors") + "'");
+  ASSERT_EQ(exported.status, 0) << exported.output;
+  const auto full = read_weights(out + "/generator.safetensors"), half = read_weights(dir_.file("half.safetensors"));
+  for (const auto &[name, tensor] : half.tensors) {
+    ASSERT_EQ(tensor.scalar_type(), torch::kHalf) << name;
+    EXPECT_TRUE(torch::allclose(tensor.to(torch::kFloat), full.tensors.at(name), 1e-3, 1e-4)) << name;
+  }
+  EXPECT_LT(fs::file_size(dir_.file("half.safetensors")), fs::file_size(out + "/generator.safetensors") * 6 / 10);
+  EXPECT_EQ(run("export --storage fp8 --checkpoint '" + out + "' --out '" + dir_.file("x.safetensors") + "'").status, 2);
+}
+
 TEST_F(TrainCli, InitGeneratorStartsFromGivenWeights) {
   ASSERT_EQ(run(data_args(dir_.file("first")) + " --max-steps 2").status, 0);
   const std::string start = dir_.file("first/generator.safetensors");
