@@ -159,7 +159,9 @@ StepLosses CycleGan::head_step(const Batch &batch) {
   optimizer_G_->zero_grad();
   std::optional<AutocastScope> autocast(std::in_place, device_.type(), autocast_dtype_);
   torch::Tensor base;
-  {
+  if (batch.base.defined()) {  // TrainingData::cache_base
+    base = batch.base.to(device_);
+  } else {
     torch::NoGradGuard no_grad;
     base = hot.base->forward(visible);
   }

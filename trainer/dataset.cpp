@@ -237,8 +237,30 @@ cv::Rect TrainingData::richest_crop(const cv::Mat &infrared, const std::vector<c
   return best;
 }
 
+void TrainingData::cache_base(std::function<torch::Tensor(const torch::Tensor &)> translate) {
+  base_ = std::make_shared<BaseCache>();
+  base_->translate = std::move(translate);
+}
+
+cv::Mat TrainingData::base_of(const std::string &path, const cv::Mat &visible) const {
+  {
+    std::lock_guard<std::mutex> lock(base_->mutex);
+    auto it = base_->images.find(path);
+    if (it != base_->images.end()) return it->second;
+  }
+  // Outside the lock: loaders translate different images at once. Two that
+  // race for one image compute the same thing; the first stored is kept.
+  const torch::Tensor output = base_->translate(image_to_tensor(visible).unsqueeze(0))[0][0];
+  const torch::Tensor unit = ((output.to(torch::kCPU, torch::kFloat32) + 1) / 2).contiguous();
+  const cv::Mat image = cv::Mat(static_cast<int>(unit.size(0)), static_cast<int>(unit.size(1)), CV_32FC1,
+                                const_cast<float *>(unit.data_ptr<float>()))
+                            .clone();
+  std::lock_guard<std::mutex> lock(base_->mutex);
+  return base_->images.emplace(path, image).first->second;
+}
+
 Batch TrainingData::make(const std::vector<ImageChoice> &choices, uint64_t seed_base) const {
-  std::vector<torch::Tensor> visible, infrared;
+  std::vector<torch::Tensor> visible, infrared, base;
   uint64_t state = seed_base;
   const size_t first = size_t(shard_.rank) * size_t(options_.batch_size);
   for (size_t item = 0; item < choices.size(); ++item) {
@@ -261,10 +283,13 @@ Batch TrainingData::make(const std::vector<ImageChoice> &choices, uint64_t seed_
     const std::string &infrared_path = set.infrared.paths[choice.infrared];
     const cv::Mat infrared_image = load(infrared_path, Domain::infrared, scale);
     if (candidates.size() > 1) crop_b = crop_a = richest_crop(infrared_image, candidates);
-    visible.push_back(image_to_tensor(prepare(set.visible.paths[choice.visible], Domain::visible, scale, crop_a, flip_a)));
+    const std::string &visible_path = set.visible.paths[choice.visible];
+    const cv::Mat visible_image = load(visible_path, Domain::visible, scale);
+    visible.push_back(image_to_tensor(cut(visible_image, visible_path, crop_a, flip_a)));
     infrared.push_back(image_to_tensor(cut(infrared_image, infrared_path, crop_b, flip_b)));
+    if (base_) base.push_back(image_to_tensor(cut(base_of(visible_path, visible_image), visible_path, crop_a, flip_a)));
   }
-  return {torch::stack(visible), torch::stack(infrared)};
+  return {torch::stack(visible), torch::stack(infrared), base.empty() ? torch::Tensor() : torch::stack(base)};
 }
 
 ImageChoice TrainingData::uniform_choice(uint64_t &state) const {

@@ -6,6 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -47,6 +51,7 @@ ImagePairs pair_by_name(const ImageFolder &visible, const ImageFolder &infrared)
 struct Batch {
   torch::Tensor visible;   // B x 3 x H x W, [-1, 1]
   torch::Tensor infrared;  // B x 1 x H x W
+  torch::Tensor base;      // B x 1 x H x W after cache_base(), else undefined
 };
 
 // One visible/infrared folder pair as training reads it.
@@ -112,6 +117,14 @@ class TrainingData {
   // (taking the sets in turn).
   Batch fixed_batch(int count) const;
 
+  // From now on every batch also carries `base`: `translate` (a frozen
+  // generator: N x 3 x H x W in [-1, 1] -> N x 1 x H x W) run on each whole
+  // visible image at its working size, cut and flipped as the visible crop. Each
+  // image is translated once, by whichever loader needs it first, and kept in
+  // memory: a --train-head run does not run its frozen base every step, and
+  // the head sees the base's output as the element makes it, on the whole frame.
+  void cache_base(std::function<torch::Tensor(const torch::Tensor &)> translate);
+
  private:
   struct Draw {
     std::vector<ImageChoice> choices;
@@ -121,6 +134,8 @@ class TrainingData {
   ImageChoice uniform_choice(uint64_t &state) const;  // a set by weight, then its images
   cv::Mat prepare(const std::string &path, Domain domain, double scale, cv::Rect crop, bool flip) const;
   cv::Mat load(const std::string &path, Domain domain, double scale) const;  // at its working size
+  // cache_base's image for the visible image `visible` loaded from `path`.
+  cv::Mat base_of(const std::string &path, const cv::Mat &visible) const;
   // `crop` of an image `load` gave for `path`, flipped if asked.
   static cv::Mat cut(const cv::Mat &image, const std::string &path, cv::Rect crop, bool flip);
   cv::Rect random_crop(cv::Size size, uint64_t &state) const;
@@ -139,6 +154,12 @@ class TrainingData {
   std::vector<int64_t> starts_;  // each set's first position in the concatenation
   bool concatenated_ = true;
   double total_weight_ = 0;
+  struct BaseCache {
+    std::function<torch::Tensor(const torch::Tensor &)> translate;
+    std::mutex mutex;
+    std::map<std::string, cv::Mat> images;  // by visible path: [0, 1], one channel
+  };
+  std::shared_ptr<BaseCache> base_;
 };
 
 }  // namespace gncyclegan::train

@@ -14,6 +14,7 @@
 #include <opencv2/core/version.hpp>
 #include <torch/version.h>
 
+#include "model/any_size.h"
 #include "model/device.h"
 #include "model/hot_composite_generator.h"
 #include "model/weights.h"
@@ -170,6 +171,14 @@ int run_training(const TrainOptions &options, const DistributedOptions &distribu
     std::fprintf(stderr, "G_A starts from %s\n", options.init_generator.c_str());
   }
   if (parallel) model.use_data_parallel(*parallel);
+  if (options.train_head) {
+    // The base is frozen: its output on each training image is computed once.
+    Generator &base = *static_cast<HotCompositeGenerator &>(model.G_A()).base;
+    data.cache_base([&base, device](const torch::Tensor &visible) {
+      torch::NoGradGuard no_grad;
+      return forward_any_size(base, visible.to(device));
+    });
+  }
 
   nlohmann::json config{
       {"options", to_json(options)},

@@ -1,8 +1,9 @@
 // Several training sets: --dataset specs and --datasets manifests, sampling
 // by weight (against binomial bounds), the default equal to concatenated
-// folders, per-set scale, and pairing within each set.
+// folders, per-set scale, pairing within each set, and a cached base's crops.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -248,6 +249,31 @@ TEST_F(Sets, PairsAreMatchedWithinEachSet) {
               std::string::npos)
         << error.what();
   }
+}
+
+// cache_base: each batch's base is the translation of the whole visible image
+// cut and flipped as the visible crop. With "translate" = the image's red
+// channel, the base equals the visible crop's red channel exactly (flips
+// included); each image is translated once however many steps draw it.
+TEST_F(Sets, ACachedBaseIsCutAndFlippedAsTheVisibleCrop) {
+  TrainOptions o = options_;
+  o.scale = Scale::native;
+  o.train_head = true;
+  o.datasets = {set(make("a", 3, true, 1, 96))};
+  TrainingData data(o);
+  std::atomic<int> translations{0};
+  data.cache_base([&](const torch::Tensor &visible) {
+    ++translations;
+    EXPECT_EQ(visible.size(2), 96) << "the whole image, not the crop";
+    return visible.narrow(1, 0, 1).clone();
+  });
+  for (int64_t step = 0; step < 12; ++step) {
+    const Batch batch = data.batch(step);
+    ASSERT_TRUE(batch.base.defined());
+    EXPECT_LT((batch.base - batch.visible.narrow(1, 0, 1)).abs().max().item<double>(), 1e-6) << "step " << step;
+  }
+  EXPECT_EQ(translations.load(), 3);
+  EXPECT_FALSE(TrainingData(o).batch(0).base.defined()) << "no base without cache_base";
 }
 
 TEST_F(Sets, TargetCropsFindTheWarmObjectAndKeepThePairsAligned) {
