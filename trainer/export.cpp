@@ -45,8 +45,16 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
     metadata["epochs_schedule"] = std::to_string(o.epochs) + "+" + std::to_string(o.epochs_decay);
     metadata["base_file"] = fs::path(o.init_generator).filename().string();
     try {
-      for (const auto &[key, value] : read_weights(o.init_generator).metadata)
-        if (key != "format" && key != "role") metadata["base_" + key] = value;
+      // A hot_ file to train on already carries its base's base_* keys; its
+      // own (the head's earlier stage) become init_*.
+      const Metadata init = read_weights(o.init_generator).metadata;
+      const auto architecture = init.find("architecture");
+      const bool hot = architecture != init.end() && architecture->second.rfind("hot_", 0) == 0;
+      for (const auto &[key, value] : init) {
+        if (key == "format" || key == "role") continue;
+        if (!hot) metadata["base_" + key] = value;
+        else metadata[key.rfind("base_", 0) == 0 ? key : "init_" + key] = value;
+      }
     } catch (const WeightsError &) {
       // Exported where the base file is not: its name is what is left.
     }

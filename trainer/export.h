@@ -28,7 +28,8 @@ struct RunFacts {
 // scale, counts); one set also gives training_visible_dir and
 // training_infrared_dir, as before. A --train-head run records the head's
 // schedule instead of the CycleGAN losses, and its base's own metadata as
-// base_<key> (read from --init-generator when that file is at hand).
+// base_<key> (read from --init-generator when that file is at hand; a hot_
+// file's own keys, an earlier stage's, as init_<key>).
 Metadata provenance(const TrainOptions &options, const RunFacts &facts);
 
 // `gncyclegan-train export`: the G_A of a checkpoint (a checkpoint directory,

@@ -299,6 +299,17 @@ TEST_F(TrainCli, TrainHeadTrainsOnlyTheHeadOverTheGivenBase) {
   EXPECT_EQ(result.metadata.at("train_head"), "true");
   EXPECT_EQ(result.metadata.at("base_architecture"), "resnet_1blocks_cbam") << "the base's record travels along";
   EXPECT_EQ(result.metadata.count("lambda_cycle"), 0u) << "no CycleGAN loss trained this file";
+
+  // A second stage on the first: the base's record stays base_*, the first stage's is init_*.
+  ASSERT_EQ(run("--train-head --generator hot_half_resnet_1blocks_cbam " +
+                std::string(head_args).replace(head_args.find(base), base.size(), dir_.file("head/generator.safetensors")) +
+                dir_.file("again") + "'")
+                .status,
+            0);
+  const auto again = read_weights(dir_.file("again/generator.safetensors")).metadata;
+  EXPECT_EQ(again.at("base_architecture"), "resnet_1blocks_cbam");
+  EXPECT_EQ(again.at("init_architecture"), "hot_half_resnet_1blocks_cbam");
+  EXPECT_EQ(again.at("init_steps"), "3");
   for (const auto &[name, tensor] : read_weights(base).tensors) {
     ASSERT_TRUE(result.tensors.count("base." + name)) << name;
     EXPECT_TRUE(torch::equal(result.tensors.at("base." + name), tensor)) << "the base moved: " << name;
