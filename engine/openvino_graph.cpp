@@ -28,6 +28,7 @@
 #include <openvino/op/tanh.hpp>
 
 #include "engine/openvino_backend.h"
+#include "model/any_size.h"
 #include "model/hot_target_head.h"
 #include "model/weights.h"
 
@@ -261,8 +262,8 @@ Output<Node> hot_composite(const Weights &w, const gncyclegan::GeneratorConfig &
                            int64_t height, int64_t width) {
   const auto base = generator_graph(w.scoped("base."), *config.base, input);
   const int64_t multiple = gncyclegan::kHotHeadMultiple * (config.head_half ? 2 : 1);
-  const int64_t padded_height = (height + multiple - 1) / multiple * multiple;
-  const int64_t padded_width = (width + multiple - 1) / multiple * multiple;
+  const int64_t padded_height = gncyclegan::padded_size(height, static_cast<int>(multiple));
+  const int64_t padded_width = gncyclegan::padded_size(width, static_cast<int>(multiple));
   auto pad = [&](const Output<Node> &x) -> Output<Node> {
     if (padded_height == height && padded_width == width) return x;
     return std::make_shared<op::v12::Pad>(x, integers({0, 0, 0, 0}),

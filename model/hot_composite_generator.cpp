@@ -6,6 +6,8 @@
 #include <ATen/ops/sigmoid.h>
 #include <torch/nn/functional/upsampling.h>
 
+#include "model/any_size.h"
+
 namespace gncyclegan {
 
 HotCompositeGenerator::HotCompositeGenerator(const GeneratorConfig &config) : Generator(config) {
@@ -34,8 +36,8 @@ std::pair<torch::Tensor, torch::Tensor> HotCompositeGenerator::head_over(const t
   const bool half = config().head_half;
   const int64_t multiple = kHotHeadMultiple * (half ? 2 : 1);
   const int64_t height = input.size(2), width = input.size(3);
-  const int64_t pad_bottom = (multiple - height % multiple) % multiple;
-  const int64_t pad_right = (multiple - width % multiple) % multiple;
+  const int64_t pad_bottom = padded_size(height, multiple) - height;
+  const int64_t pad_right = padded_size(width, multiple) - width;
   auto pad = [&](const torch::Tensor &x) {
     return pad_bottom || pad_right ? at::replication_pad2d(x, {0, pad_right, 0, pad_bottom}) : x;
   };

@@ -173,10 +173,7 @@ StepLosses CycleGan::head_step(const Batch &batch) {
   if (parallel_) parallel_->average_gradients(parameters);
   scaler_.step(*optimizer_G_, parameters);
   scaler_.update();
-  if (parallel_ && !buffers_.empty()) {
-    torch::NoGradGuard no_grad;
-    parallel_->broadcast(buffers_);
-  }
+  share_running_statistics();
   StepLosses losses;
   losses.gate = head.gate.item<double>();
   losses.value = head.value.item<double>();
@@ -282,14 +279,17 @@ StepLosses CycleGan::step(const StepData &data, int64_t step) {
                           pool_stream(stream_seed(), step, 2 * static_cast<int>(k) + 2), losses);
   }
   scaler_.update();
-  if (parallel_ && !buffers_.empty()) {
-    // CBAM's BatchNorm normalises over this rank's images, as DDP without
-    // SyncBatchNorm; its running statistics are rank 0's everywhere, as DDP's
-    // broadcast_buffers keeps them.
-    torch::NoGradGuard no_grad;
-    parallel_->broadcast(buffers_);
-  }
+  share_running_statistics();
   return losses;
+}
+
+void CycleGan::share_running_statistics() {
+  if (parallel_ == nullptr || buffers_.empty()) return;
+  // BatchNorm (CBAM's, a head's) normalises over this rank's images, as DDP
+  // without SyncBatchNorm; its running statistics are rank 0's everywhere, as
+  // DDP's broadcast_buffers keeps them.
+  torch::NoGradGuard no_grad;
+  parallel_->broadcast(buffers_);
 }
 
 void CycleGan::set_learning_rate(double lr) {

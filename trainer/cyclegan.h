@@ -72,6 +72,7 @@ class CycleGan {
 
  private:
   StepLosses head_step(const Batch &batch);
+  void share_running_statistics();  // after each update of a data-parallel run
   torch::Tensor discriminate(PatchGan &discriminator, const torch::Tensor &images);
   void update_discriminators(const torch::Tensor &real_A, const torch::Tensor &real_B, const torch::Tensor &fake_A,
                              const torch::Tensor &fake_B, uint64_t pool_state, StepLosses &losses);

@@ -387,7 +387,7 @@ Batch TrainingData::fixed_batch(int count) const {
     infrared.push_back(image_to_tensor(
         prepare(set.infrared.paths[b], Domain::infrared, set.spec.scale, centre(set.infrared.sizes[b]), false)));
   }
-  return {torch::stack(visible), torch::stack(infrared)};
+  return {torch::stack(visible), torch::stack(infrared), torch::Tensor()};
 }
 
 }  // namespace gncyclegan::train

@@ -142,7 +142,7 @@ class DataParallelTraining : public ::testing::Test {
     caffe2::TypeMeta previous_;
   };
   static Batch in(Batch batch, bool float64) {
-    if (float64) batch = {batch.visible.to(torch::kFloat64), batch.infrared.to(torch::kFloat64)};
+    if (float64) batch = {batch.visible.to(torch::kFloat64), batch.infrared.to(torch::kFloat64), torch::Tensor()};
     return batch;
   }
   test::TemporaryDirectory dir_;
