@@ -172,16 +172,27 @@ int64_t TrainingData::steps_per_epoch() const {
   return (epoch_size() + step_images() - 1) / step_images();
 }
 
+cv::Size TrainingData::covering(cv::Size size) const {
+  const double enlarge =
+      std::max({1.0, double(options_.crop_size) / size.width, double(options_.crop_size) / size.height});
+  if (enlarge == 1.0) return size;
+  return {std::max(options_.crop_size, int(std::ceil(size.width * enlarge))),
+          std::max(options_.crop_size, int(std::ceil(size.height * enlarge)))};
+}
+
 cv::Size TrainingData::working_size(cv::Size native, double scale) const {
   if (options_.scale == Scale::resize) return {options_.load_size, options_.load_size};
   // The set's scale first; then an image smaller than the crop is enlarged,
   // its aspect ratio kept, just enough to cover it.
-  native = scaled_size(native, scale);
-  const double enlarge = std::max({1.0, double(options_.crop_size) / native.width,
-                                   double(options_.crop_size) / native.height});
-  if (enlarge == 1.0) return native;
-  return {std::max(options_.crop_size, int(std::ceil(native.width * enlarge))),
-          std::max(options_.crop_size, int(std::ceil(native.height * enlarge)))};
+  return covering(scaled_size(native, scale));
+}
+
+cv::Mat TrainingData::resized(const cv::Mat &image, cv::Size size) {
+  if (image.size() == size) return image;
+  cv::Mat result;
+  // Area averaging when shrinking does not alias; bilinear does not overshoot.
+  cv::resize(image, result, size, 0, 0, size.width < image.cols ? cv::INTER_AREA : cv::INTER_LINEAR);
+  return result;
 }
 
 cv::Rect TrainingData::random_crop(cv::Size size, uint64_t &state) const {
@@ -267,8 +278,13 @@ Batch TrainingData::make(const std::vector<ImageChoice> &choices, uint64_t seed_
     const ImageChoice &choice = choices[item];
     const TrainingSet &set = sets_[choice.set];
     const double scale = set.spec.scale;
-    const cv::Size size_a = working_size(set.visible.sizes[choice.visible], scale);
-    const cv::Size size_b = working_size(set.infrared.sizes[choice.infrared], scale);
+    // Drawn only when asked, so runs without jitter keep their streams.
+    const double factor =
+        options_.scale_jitter > 1.0 ? std::pow(options_.scale_jitter, 2 * uniform_unit(state) - 1) : 1.0;
+    const cv::Size working_a = working_size(set.visible.sizes[choice.visible], scale);
+    const cv::Size working_b = working_size(set.infrared.sizes[choice.infrared], scale);
+    const cv::Size size_a = factor == 1.0 ? working_a : covering(scaled_size(working_a, factor));
+    const cv::Size size_b = factor == 1.0 ? working_b : covering(scaled_size(working_b, factor));
     cv::Rect crop_a = random_crop(size_a, state);
     std::vector<cv::Rect> candidates{crop_a};
     if (paired())
@@ -277,17 +293,28 @@ Batch TrainingData::make(const std::vector<ImageChoice> &choices, uint64_t seed_
     // Aligned pairs share the crop window and the flip.
     cv::Rect crop_b = paired() ? crop_a : random_crop(size_b, state);
     const bool flip_b = paired() ? flip_a : options_.flip && uniform(state, 2) == 1;
+    const double gain =
+        options_.exposure_jitter > 0 ? std::exp((2 * uniform_unit(state) - 1) * options_.exposure_jitter) : 1.0;
     // Every rank draws every item's crop, so each item's crop is the same
     // however many ranks share the step; only this rank's are read.
     if (item < first || item >= first + size_t(options_.batch_size)) continue;
     const std::string &infrared_path = set.infrared.paths[choice.infrared];
-    const cv::Mat infrared_image = load(infrared_path, Domain::infrared, scale);
+    const cv::Mat infrared_image = resized(load(infrared_path, Domain::infrared, scale), size_b);
     if (candidates.size() > 1) crop_b = crop_a = richest_crop(infrared_image, candidates);
     const std::string &visible_path = set.visible.paths[choice.visible];
     const cv::Mat visible_image = load(visible_path, Domain::visible, scale);
-    visible.push_back(image_to_tensor(cut(visible_image, visible_path, crop_a, flip_a)));
+    cv::Mat visible_crop = cut(resized(visible_image, size_a), visible_path, crop_a, flip_a);
+    if (gain != 1.0) {
+      visible_crop *= gain;
+      cv::min(visible_crop, 1.0, visible_crop);
+    }
+    visible.push_back(image_to_tensor(visible_crop));
     infrared.push_back(image_to_tensor(cut(infrared_image, infrared_path, crop_b, flip_b)));
-    if (base_) base.push_back(image_to_tensor(cut(base_of(visible_path, visible_image), visible_path, crop_a, flip_a)));
+    // The base is of the whole image at its working size, before the jitter:
+    // it is cached once per image and scaled as the visible image is.
+    if (base_)
+      base.push_back(
+          image_to_tensor(cut(resized(base_of(visible_path, visible_image), size_a), visible_path, crop_a, flip_a)));
   }
   return {torch::stack(visible), torch::stack(infrared), base.empty() ? torch::Tensor() : torch::stack(base)};
 }

@@ -119,7 +119,8 @@ class TrainingData {
 
   // From now on every batch also carries `base`: `translate` (a frozen
   // generator: N x 3 x H x W in [-1, 1] -> N x 1 x H x W) run on each whole
-  // visible image at its working size, cut and flipped as the visible crop. Each
+  // visible image at its working size, scaled (--scale-jitter), cut and
+  // flipped as the visible crop (before --exposure-jitter). Each
   // image is translated once, by whichever loader needs it first, and kept in
   // memory: a --train-head run does not run its frozen base every step, and
   // the head sees the base's output as the element makes it, on the whole frame.
@@ -140,9 +141,13 @@ class TrainingData {
   static cv::Mat cut(const cv::Mat &image, const std::string &path, cv::Rect crop, bool flip);
   cv::Rect random_crop(cv::Size size, uint64_t &state) const;
   // Of `candidates`, the window holding the most hot-target pixels of
-  // `infrared` (0..1, at its working size: --target-crops); the first on a tie.
+  // `infrared` (0..1, at the item's size: --target-crops); the first on a tie.
   static cv::Rect richest_crop(const cv::Mat &infrared, const std::vector<cv::Rect> &candidates);
   cv::Size working_size(cv::Size native, double scale) const;
+  // `size` enlarged, its aspect ratio kept, just enough to cover the crop.
+  cv::Size covering(cv::Size size) const;
+  // `image` at `size` (itself when it is that size already).
+  static cv::Mat resized(const cv::Mat &image, cv::Size size);
   int64_t step_images() const { return int64_t(options_.batch_size) * shard_.world; }
   // This rank's share of `choices`, each item cropped and flipped as it would
   // be in one batch of them all.

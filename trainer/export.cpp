@@ -36,6 +36,8 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
       {"batch_size", std::to_string(o.batch_size)},
       {"precision", o.precision},
       {"seed", std::to_string(o.seed)}};
+  if (o.scale_jitter != 1.0) metadata["scale_jitter"] = decimal(o.scale_jitter);
+  if (o.exposure_jitter != 0.0) metadata["exposure_jitter"] = decimal(o.exposure_jitter);
   if (o.train_head) {
     // The head's losses are fixed (trainer/hot_head_loss.h); the base's own
     // record travels along under base_*, so the file still says how all of it was made.

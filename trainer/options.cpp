@@ -92,6 +92,19 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
       ->check(CLI::Range(16, 8192))
       ->group(data);
   app.add_flag("!--no-flip", o.flip, "Do not flip training crops horizontally at random (flipping is on by default)")->group(data);
+  app.add_option("--scale-jitter", o.scale_jitter,
+                 "Scale each training item's images (both of a pair alike) by a factor drawn log-uniformly in "
+                 "[1/F, F] before cropping, so people and cars are seen at more sizes than the data's cameras give; "
+                 "1 = off")
+      ->check(CLI::Range(1.0, 4.0))
+      ->capture_default_str()
+      ->group(data);
+  app.add_option("--exposure-jitter", o.exposure_jitter,
+                 "Multiply each visible crop by exp(u), u drawn uniformly in [-E, E] (clipped to white), and leave "
+                 "the infrared as it is: a thermal image does not depend on the light; 0 = off")
+      ->check(CLI::Range(0.0, 2.0))
+      ->capture_default_str()
+      ->group(data);
   app.add_option("--scale", o.scale,
                  "resize: square resize to --load-size, then crop (the reference); native: crop at the images' "
                  "own resolution, so training and inference see objects at one scale (an image smaller than the "
@@ -359,7 +372,7 @@ std::string to_string(Scale scale) { return name_of(kScales, scale); }
 
 NLOHMANN_JSON_SERIALIZE_ENUM(GanLoss, {{GanLoss::vanilla, "vanilla"}, {GanLoss::lsgan, "lsgan"}, {GanLoss::hinge, "hinge"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(Scale, {{Scale::resize, "resize"}, {Scale::native, "native"}})
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, datasets, datasets_file, load_size, crop_size, flip, scale, workers, target_crops,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, datasets, datasets_file, load_size, crop_size, flip, scale, workers, target_crops, scale_jitter, exposure_jitter,
                                    paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, paired_target_weight, paired_target_contrast_weight, temporal_weight, distill_from, distill_weight, distill_ssim_weight, distill_off_targets, generator, train_head, head_width, ngf, ndf, gradient_normalization, discriminator_norm,
                                    gan_loss, lambda_cycle, lambda_identity, d_steps, lr, beta1, beta2, epochs,
                                    epochs_decay, batch_size, pool_size, max_steps, device, threads, precision, seed, out_dir,

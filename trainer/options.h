@@ -31,6 +31,8 @@ struct TrainOptions {
   Scale scale = Scale::resize;
   int workers = 2;
   int target_crops = 1;  // aligned pairs: the richest in hot targets of this many random crop windows
+  double scale_jitter = 1.0;     // each item's images scaled by a factor log-uniform in [1/F, F] before the crop
+  double exposure_jitter = 0.0;  // each visible crop multiplied by exp(u), u uniform in [-E, E]
   double paired_weight = 0.0;       // L1 on aligned pairs
   double paired_ssim_weight = 0.0;  // 1 - SSIM on aligned pairs
   double paired_gradient_weight = 0.0;  // L1 on Sobel gradients of aligned pairs

@@ -3,6 +3,7 @@
 // folders, per-set scale, pairing within each set, and a cached base's crops.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -260,20 +261,104 @@ TEST_F(Sets, ACachedBaseIsCutAndFlippedAsTheVisibleCrop) {
   o.scale = Scale::native;
   o.train_head = true;
   o.datasets = {set(make("a", 3, true, 1, 96))};
-  TrainingData data(o);
-  std::atomic<int> translations{0};
-  data.cache_base([&](const torch::Tensor &visible) {
-    ++translations;
-    EXPECT_EQ(visible.size(2), 96) << "the whole image, not the crop";
-    return visible.narrow(1, 0, 1).clone();
-  });
-  for (int64_t step = 0; step < 12; ++step) {
-    const Batch batch = data.batch(step);
-    ASSERT_TRUE(batch.base.defined());
-    EXPECT_LT((batch.base - batch.visible.narrow(1, 0, 1)).abs().max().item<double>(), 1e-6) << "step " << step;
+  for (const double jitter : {1.0, 1.5}) {
+    // With --scale-jitter the cached base (of the unscaled image) is scaled
+    // as the visible image; resampling is per channel, so still exactly.
+    o.scale_jitter = jitter;
+    TrainingData data(o);
+    std::atomic<int> translations{0};
+    data.cache_base([&](const torch::Tensor &visible) {
+      ++translations;
+      EXPECT_EQ(visible.size(2), 96) << "the whole image, not the crop";
+      return visible.narrow(1, 0, 1).clone();
+    });
+    for (int64_t step = 0; step < 12; ++step) {
+      const Batch batch = data.batch(step);
+      ASSERT_TRUE(batch.base.defined());
+      EXPECT_LT((batch.base - batch.visible.narrow(1, 0, 1)).abs().max().item<double>(), 1e-5)
+          << "jitter " << jitter << ", step " << step;
+    }
+    EXPECT_EQ(translations.load(), 3) << "jitter " << jitter;
   }
-  EXPECT_EQ(translations.load(), 3);
   EXPECT_FALSE(TrainingData(o).batch(0).base.defined()) << "no base without cache_base";
+}
+
+// --scale-jitter F: the images of a pair are scaled alike by a factor in
+// [1/F, F]. Each image is a horizontal ramp, gray level x on 256 columns, so
+// a crop's slope is 1/f gray levels per pixel: the factor can be read back.
+TEST_F(Sets, ScaleJitterScalesBothImagesOfAPairAlikeWithinItsRange) {
+  for (const char *domain : {"visible", "infrared"}) fs::create_directories(dir_.file(std::string("ramp/") + domain));
+  cv::Mat ramp(200, 256, CV_8UC1);
+  for (int x = 0; x < 256; ++x) ramp.col(x).setTo(x);
+  cv::Mat rgb;
+  cv::cvtColor(ramp, rgb, cv::COLOR_GRAY2BGR);
+  cv::imwrite(dir_.file("ramp/visible/scene.png"), rgb);
+  cv::imwrite(dir_.file("ramp/infrared/scene.png"), ramp);
+  TrainOptions o = options_;
+  o.scale = Scale::native;
+  o.paired_weight = 1;
+  o.visible_dir = dir_.file("ramp/visible");
+  o.infrared_dir = dir_.file("ramp/infrared");
+  // Gray levels per pixel from columns 8-15 to 48-55 of the crop (clear of
+  // its borders, where resampling flattens the ramp), flips undone by |.|.
+  auto factor = [](const torch::Tensor &image) {
+    const auto levels = (image[0] + 1) * 127.5;
+    const double rise = (levels.narrow(1, 48, 8).mean() - levels.narrow(1, 8, 8).mean()).item<double>();
+    return 40.0 / std::abs(rise);
+  };
+  auto factors = [&](double jitter) {
+    o.scale_jitter = jitter;
+    TrainingData data(o);
+    std::vector<double> found;
+    for (int64_t step = 0; step < 40; ++step) {
+      const Batch batch = data.batch(step);
+      const double visible = factor(batch.visible[0]), infrared = factor(batch.infrared[0]);
+      EXPECT_NEAR(visible, infrared, 0.01) << "step " << step << ": the pair scaled alike";
+      found.push_back(visible);
+    }
+    return found;
+  };
+  for (const double f : factors(1.0)) EXPECT_NEAR(f, 1.0, 0.01) << "no jitter: the native scale";
+  const auto jittered = factors(1.5);
+  for (const double f : jittered) {
+    EXPECT_GE(f, 1 / 1.5 - 0.02);
+    EXPECT_LE(f, 1.5 + 0.02);
+  }
+  // Log-uniform: P(f > 0.85) = 0.70 and P(f < 1.2) = 0.72, so 40 draws all
+  // on one side fail a right sampler with probability under 1e-5.
+  EXPECT_LT(*std::min_element(jittered.begin(), jittered.end()), 0.85);
+  EXPECT_GT(*std::max_element(jittered.begin(), jittered.end()), 1.2);
+}
+
+// --exposure-jitter E: the visible crop times exp(u), u in [-E, E], clipped
+// at white; the infrared crop untouched.
+TEST_F(Sets, ExposureJitterScalesTheVisibleImageAlone) {
+  for (const char *domain : {"visible", "infrared"}) fs::create_directories(dir_.file(std::string("flat/") + domain));
+  cv::imwrite(dir_.file("flat/visible/scene.png"), cv::Mat(96, 96, CV_8UC3, cv::Scalar(102, 102, 102)));
+  cv::imwrite(dir_.file("flat/infrared/scene.png"), cv::Mat(96, 96, CV_8UC1, cv::Scalar(50)));
+  TrainOptions o = options_;
+  o.scale = Scale::native;
+  o.paired_weight = 1;
+  o.exposure_jitter = 0.5;
+  o.visible_dir = dir_.file("flat/visible");
+  o.infrared_dir = dir_.file("flat/infrared");
+  TrainingData data(o);
+  double lowest = 10, highest = 0;
+  for (int64_t step = 0; step < 40; ++step) {
+    const Batch batch = data.batch(step);
+    const double gain = ((batch.visible[0] + 1) / 2).mean().item<double>() / 0.4;
+    EXPECT_GE(gain, std::exp(-0.5) - 1e-4);
+    EXPECT_LE(gain, std::exp(0.5) + 1e-4);
+    EXPECT_LT(((batch.visible[0] + 1) / 2 / 0.4 - gain).abs().max().item<double>(), 1e-4) << "one gain per crop";
+    EXPECT_NEAR(((batch.infrared[0] + 1) / 2).mean().item<double>(), 50 / 255.0, 1e-6) << "infrared untouched";
+    lowest = std::min(lowest, gain), highest = std::max(highest, gain);
+  }
+  EXPECT_LT(lowest, 0.8);
+  EXPECT_GT(highest, 1.25);
+  // A bright image is clipped at white, not wrapped.
+  cv::imwrite(dir_.file("flat/visible/scene.png"), cv::Mat(96, 96, CV_8UC3, cv::Scalar(240, 240, 240)));
+  TrainingData bright(o);
+  for (int64_t step = 0; step < 10; ++step) EXPECT_LE(bright.batch(step).visible.max().item<double>(), 1.0);
 }
 
 TEST_F(Sets, TargetCropsFindTheWarmObjectAndKeepThePairsAligned) {
