@@ -84,7 +84,8 @@ CycleGan::CycleGan(const TrainOptions &options, c10::Device device)
     network->train();
   }
   if (!options.distill_from.empty())
-    teacher_ = std::make_unique<Teacher>(options.distill_from, device, 3, 1, options.crop_size);
+    teacher_ = std::make_unique<Teacher>(options.distill_from, device, 3, 1, options.crop_size,
+                                         options.distill_row_notch);
   auto adam = torch::optim::AdamOptions(options.lr).betas({options.beta1, options.beta2});
   if (options.train_head) {
     auto &hot = dynamic_cast<HotCompositeGenerator &>(*G_A_);

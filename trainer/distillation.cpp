@@ -1,6 +1,11 @@
 #include "trainer/distillation.h"
 
+#include <cmath>
+#include <vector>
+
 #include <ATen/ops/l1_loss.h>
+#include <torch/nn/functional/conv.h>
+#include <torch/nn/functional/padding.h>
 #include <torch/utils.h>
 
 #include "model/weights.h"
@@ -9,7 +14,8 @@
 namespace gncyclegan::train {
 
 Teacher::Teacher(const std::string &path, c10::Device device, int64_t in_channels, int64_t out_channels,
-                 int crop_size) {
+                 int crop_size, int row_notch)
+    : row_notch_(row_notch) {
   generator_ = load_generator(path).generator;
   const GeneratorConfig &config = generator_->config();
   if (config.in_channels != in_channels || config.out_channels != out_channels)
@@ -27,7 +33,41 @@ Teacher::Teacher(const std::string &path, c10::Device device, int64_t in_channel
 
 torch::Tensor Teacher::translate(const torch::Tensor &visible) {
   torch::NoGradGuard no_grad;
-  return generator_->forward(visible);
+  const torch::Tensor output = generator_->forward(visible);
+  return row_notch_ > 0 ? without_row_period(output, row_notch_).clamp(-1, 1) : output;
+}
+
+torch::Tensor without_row_period(const torch::Tensor &image, int period) {
+  const int radius = 3 * period;
+  TORCH_CHECK(image.dim() == 4 && image.size(2) > radius, "without_row_period: N x C x H x W with H > ", radius);
+  // The band-pass g·(a·2cos + b), with a and b making its response exactly 1
+  // at the period and 0 at the constant despite the Gaussian's cut tails.
+  std::vector<double> gaussian(2 * radius + 1), wave(2 * radius + 1);
+  double sum = 0;
+  for (int n = -radius; n <= radius; ++n) {
+    gaussian[n + radius] = std::exp(-0.5 * double(n * n) / double(period * period));
+    wave[n + radius] = std::cos(2 * M_PI * n / period);
+    sum += gaussian[n + radius];
+  }
+  double at_constant = 0, at_period = 0, cos_mean = 0;  // of g·2cos: Σ, Σ·cos; and Σ g·cos
+  for (size_t i = 0; i < gaussian.size(); ++i) {
+    gaussian[i] /= sum;
+    at_constant += gaussian[i] * 2 * wave[i];
+    at_period += gaussian[i] * 2 * wave[i] * wave[i];
+    cos_mean += gaussian[i] * wave[i];
+  }
+  const double a = 1 / (at_period - at_constant * cos_mean), b = -a * at_constant;
+  std::vector<float> taps(gaussian.size());
+  for (size_t i = 0; i < taps.size(); ++i)
+    taps[i] = float((int(i) == radius) - gaussian[i] * (a * 2 * wave[i] + b));
+  const int64_t channels = image.size(1);
+  const torch::Tensor kernel = torch::tensor(taps, image.options().dtype(torch::kFloat32))
+                                   .view({1, 1, 2 * radius + 1, 1})
+                                   .expand({channels, 1, 2 * radius + 1, 1})
+                                   .to(image.scalar_type());
+  const torch::Tensor padded = torch::nn::functional::pad(
+      image, torch::nn::functional::PadFuncOptions({0, 0, radius, radius}).mode(torch::kReflect));
+  return torch::nn::functional::conv2d(padded, kernel, torch::nn::functional::Conv2dFuncOptions().groups(channels));
 }
 
 torch::Tensor distillation_loss(const torch::Tensor &student, const torch::Tensor &teacher, double l1_weight,

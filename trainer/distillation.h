@@ -19,7 +19,10 @@ class Teacher {
   // Throws WeightsError for a file that is not a visible -> infrared generator
   // of `in_channels` -> `out_channels`, or whose size multiple does not divide
   // `crop_size`.
-  Teacher(const std::string &path, c10::Device device, int64_t in_channels, int64_t out_channels, int crop_size);
+  // `row_notch` P > 0: translate() takes rows repeating every P pixels out
+  // of the output (without_row_period).
+  Teacher(const std::string &path, c10::Device device, int64_t in_channels, int64_t out_channels, int crop_size,
+          int row_notch = 0);
 
   // The teacher's translation, without gradients (under the caller's autocast).
   torch::Tensor translate(const torch::Tensor &visible);
@@ -27,7 +30,18 @@ class Teacher {
 
  private:
   std::shared_ptr<Generator> generator_;
+  int row_notch_ = 0;
 };
+
+// `image` (N x C x H x W) with rows repeating every `period` pixels taken
+// out: down each column, k[n] = δ[n] - g[n]·(a·2cos(2πn/period) + b), g a normalised
+// Gaussian of σ = period, |n| ≤ 3σ, reflected at the borders (a and b
+// correct for the cut tails). It passes nothing at 1/period cycles per pixel,
+// half at 0.19/period either side of it, a constant and any pattern along
+// the rows exactly, changes slower than 8 periods to within 0.2 %. Two
+// stride-2 transposed convolutions leave such rows at period 4.
+// H must exceed 3·period.
+torch::Tensor without_row_period(const torch::Tensor &image, int period);
 
 // l1_weight x |student - teacher| + ssim_weight x (1 - SSIM(student, teacher)),
 // both means over the batch: zero when the two agree. Gradients reach the

@@ -79,6 +79,7 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
         {"distill_weight", decimal(o.distill_weight)},
         {"distill_ssim_weight", decimal(o.distill_ssim_weight)},
         {"distill_off_targets", o.distill_off_targets ? "true" : "false"},
+        {"distill_row_notch", std::to_string(o.distill_row_notch)},
         {"d_steps", std::to_string(o.d_steps)},
         {"discriminator_norm", o.discriminator_norm}};
     metadata.insert(cyclegan.begin(), cyclegan.end());

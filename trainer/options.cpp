@@ -192,6 +192,13 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
                "scores them): the background learnt from the teacher, the people and engines from the real "
                "infrared's target losses alone; needs a paired loss")
       ->group(distillation);
+  app.add_option("--distill-row-notch", o.distill_row_notch,
+                 "Take rows repeating every P pixels out of the teacher's output before comparing (a band-stop "
+                 "down each column): the horizontal stripes of a teacher with stride-2 transposed convolutions "
+                 "(P = 4 for two, as resnet generators have) are then not learnt; 0 = off, else 2-32")
+      ->check(CLI::IsMember({0}) | CLI::Range(2, 32))
+      ->capture_default_str()
+      ->group(distillation);
 
   auto *model = "Model";
   app.add_option("--generator", o.generator,
@@ -352,6 +359,8 @@ void validate(const TrainOptions &o) {
     throw std::invalid_argument(
         "--distill-off-targets finds the hot targets in the aligned infrared image: give --distill-weight (or "
         "--distill-ssim-weight) and a paired loss (e.g. --paired-target-contrast-weight)");
+  if (o.distill_row_notch > 0 && o.distill_from.empty())
+    throw std::invalid_argument("--distill-row-notch filters a teacher's output: name the teacher with --distill-from");
   if (!o.distill_from.empty() && !o.distilled())
     throw std::invalid_argument("--distill-from " + o.distill_from +
                                 " needs a weight: give --distill-weight (L1, e.g. 50) or --distill-ssim-weight");
@@ -373,7 +382,7 @@ std::string to_string(Scale scale) { return name_of(kScales, scale); }
 NLOHMANN_JSON_SERIALIZE_ENUM(GanLoss, {{GanLoss::vanilla, "vanilla"}, {GanLoss::lsgan, "lsgan"}, {GanLoss::hinge, "hinge"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(Scale, {{Scale::resize, "resize"}, {Scale::native, "native"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, datasets, datasets_file, load_size, crop_size, flip, scale, workers, target_crops, scale_jitter, exposure_jitter,
-                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, paired_target_weight, paired_target_contrast_weight, temporal_weight, distill_from, distill_weight, distill_ssim_weight, distill_off_targets, generator, train_head, head_width, ngf, ndf, gradient_normalization, discriminator_norm,
+                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, paired_target_weight, paired_target_contrast_weight, temporal_weight, distill_from, distill_weight, distill_ssim_weight, distill_off_targets, distill_row_notch, generator, train_head, head_width, ngf, ndf, gradient_normalization, discriminator_norm,
                                    gan_loss, lambda_cycle, lambda_identity, d_steps, lr, beta1, beta2, epochs,
                                    epochs_decay, batch_size, pool_size, max_steps, device, threads, precision, seed, out_dir,
                                    resume_dir, init_generator, export_path, save_every, log_every, samples)

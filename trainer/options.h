@@ -47,6 +47,7 @@ struct TrainOptions {
   double distill_weight = 0.0;    // L1 between G_A(x) and the teacher's output on x
   double distill_ssim_weight = 0.0;  // 1 - SSIM between them
   bool distill_off_targets = false;  // both only off the aligned infrared's hot targets
+  int distill_row_notch = 0;  // rows repeating every P pixels taken out of the teacher's output; 0 = off
   // model
   std::string generator = "resnet_9blocks_cbam";
   bool train_head = false;  // only a hot generator's head, over its frozen base (trainer/hot_head_loss.h)

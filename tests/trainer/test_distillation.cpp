@@ -3,6 +3,7 @@
 // and the options that name a teacher, recorded with the weights.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 
 #include <torch/torch.h>
@@ -77,6 +78,42 @@ TEST(DistillationLoss, GradientsReachTheStudentOnly) {
 
 // The student starting from the teacher's own weights has nothing to learn
 // from it; a student of another architecture has.
+// Rows repeating every P pixels, hand-made: c + a·cos(2πy/P). With H - 1 a
+// multiple of P the reflected borders continue the pattern exactly, so the
+// band-stop leaves the constant alone everywhere, borders included.
+TEST(RowNotch, TakesOutRowsOfItsPeriodAndPassesTheRest) {
+  for (const int period : {4, 6}) {
+    const int64_t height = 12 * period + 1, width = 9;
+    const auto y = torch::arange(height, torch::kFloat32).view({1, 1, height, 1}).expand({1, 1, height, width});
+    const auto x = torch::arange(width, torch::kFloat32).view({1, 1, 1, width}).expand({1, 1, height, width});
+    const auto stripes = 0.2 + 0.5 * torch::cos(2 * M_PI * y / period);
+    EXPECT_LT((without_row_period(stripes, period) - 0.2).abs().max().item<double>(), 1e-5) << "period " << period;
+    // A pattern along the rows, and rows changing slowly (period 8P), pass.
+    const auto across = 0.3 * torch::cos(2 * M_PI * x / 4) - 0.1;
+    EXPECT_LT((without_row_period(across, period) - across).abs().max().item<double>(), 1e-5);
+    const auto slow = 0.6 * torch::cos(2 * M_PI * y / (8 * period));
+    EXPECT_LT((without_row_period(slow, period) - slow).abs().max().item<double>(), 0.002 * 0.6) << "within 0.2 %";
+    // Both at once: only the stripes go.
+    const auto both = torch::cat({stripes + slow, across}, 1);
+    const auto kept = torch::cat({0.2 + slow, across}, 1);
+    EXPECT_LT((without_row_period(both, period) - kept).abs().max().item<double>(), 0.002 * 0.6);
+  }
+  EXPECT_THROW(without_row_period(torch::zeros({1, 1, 12, 8}), 4), c10::Error) << "too short for its kernel";
+}
+
+TEST(RowNotch, TheTeacherTakesItsStripesOutOnlyWhenAsked) {
+  test::TemporaryDirectory dir;
+  const auto generator = saved_teacher(dir.file("teacher.safetensors"));
+  generator->eval();
+  const auto visible = torch::rand({2, 3, 64, 64}) * 2 - 1;
+  const auto plain = generator->forward(visible).detach();
+  Teacher as_is(dir.file("teacher.safetensors"), c10::Device(c10::kCPU), 3, 1, 64);
+  EXPECT_TRUE(torch::allclose(as_is.translate(visible), plain, 0, 1e-6));
+  Teacher notched(dir.file("teacher.safetensors"), c10::Device(c10::kCPU), 3, 1, 64, 4);
+  EXPECT_TRUE(torch::allclose(notched.translate(visible), without_row_period(plain, 4).clamp(-1, 1), 0, 1e-6));
+  EXPECT_FALSE(torch::allclose(notched.translate(visible), plain, 0, 1e-3));
+}
+
 TEST(Distillation, ATrainingStepCountsItAndAStudentThatIsTheTeacherHasNoLoss) {
   test::TemporaryDirectory dir;
   TrainOptions o = test::tiny_run(dir.path().string(), "resnet_1blocks", 8);
@@ -132,6 +169,13 @@ TEST(Distillation, ATeacherAndAWeightGoTogether) {
   EXPECT_THROW(validate(o), std::invalid_argument);
   o.paired_target_contrast_weight = 100;
   EXPECT_NO_THROW(validate(o));
+  // A notch filters a teacher's output: no teacher, nothing to filter.
+  o.distill_row_notch = 4;
+  EXPECT_NO_THROW(validate(o));
+  o.distill_from.clear();
+  o.distill_weight = o.distill_ssim_weight = 0;
+  o.distill_off_targets = false;
+  EXPECT_THROW(validate(o), std::invalid_argument);
 }
 
 TEST(Distillation, ItsOptionsAreRecordedWithTheWeightsAndOlderLossLogsResume) {
@@ -141,6 +185,7 @@ TEST(Distillation, ItsOptionsAreRecordedWithTheWeightsAndOlderLossLogsResume) {
   o.distill_from = dir.file("teacher.safetensors");
   o.distill_weight = 25;
   o.distill_off_targets = true;
+  o.distill_row_notch = 4;
   o.paired_target_contrast_weight = 10;
   o.generator = "unshuffle2_1blocks";
   o.max_steps = 2;
@@ -149,6 +194,7 @@ TEST(Distillation, ItsOptionsAreRecordedWithTheWeightsAndOlderLossLogsResume) {
   const auto metadata = load_generator(dir.file("run/generator.safetensors")).metadata;
   EXPECT_EQ(metadata.at("distill_weight"), "25");
   EXPECT_EQ(metadata.at("distill_off_targets"), "true");
+  EXPECT_EQ(metadata.at("distill_row_notch"), "4");
   EXPECT_EQ(metadata.at("distill_from"), dir.file("teacher.safetensors"));
   std::ifstream config(dir.file("run/config.json"));
   const std::string text((std::istreambuf_iterator<char>(config)), std::istreambuf_iterator<char>());
