@@ -45,18 +45,25 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
     metadata["lr"] = decimal(o.lr);
     metadata["beta1"] = decimal(o.beta1);
     metadata["epochs_schedule"] = std::to_string(o.epochs) + "+" + std::to_string(o.epochs_decay);
-    metadata["base_file"] = fs::path(o.init_generator).filename().string();
+    const std::string &base_file = o.head_base.empty() ? o.init_generator : o.head_base;
+    metadata["base_file"] = fs::path(base_file).filename().string();
     try {
-      // A hot_ file to train on already carries its base's base_* keys; its
-      // own (the head's earlier stage) become init_*.
+      // A hot_ file to train on carries its base's base_* keys and its own
+      // (the head's earlier stage), which become init_*; under --head-base
+      // the base's record is that file's instead.
       const Metadata init = read_weights(o.init_generator).metadata;
       const auto architecture = init.find("architecture");
       const bool hot = architecture != init.end() && architecture->second.rfind("hot_", 0) == 0;
+      const Metadata base = o.head_base.empty() ? Metadata{} : read_weights(o.head_base).metadata;
       for (const auto &[key, value] : init) {
         if (key == "format" || key == "role") continue;
+        const bool base_key = key.rfind("base_", 0) == 0;
         if (!hot) metadata["base_" + key] = value;
-        else metadata[key.rfind("base_", 0) == 0 ? key : "init_" + key] = value;
+        else if (!base_key) metadata["init_" + key] = value;
+        else if (o.head_base.empty()) metadata[key] = value;
       }
+      for (const auto &[key, value] : base)
+        if (key != "format" && key != "role") metadata["base_" + key] = value;
     } catch (const WeightsError &) {
       // Exported where the base file is not: its name is what is left.
     }

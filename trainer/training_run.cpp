@@ -94,13 +94,27 @@ void prepare_out_dir(const TrainOptions &options) {
 // Copies a weights file's generator into `generator`, which must be of the same
 // architecture (fine-tuning), or into a hot generator's base when the file
 // holds the base's architecture (a head to train over it).
-void start_from(Generator &generator, const std::string &path) {
-  const auto loaded = load_generator(path);
-  const auto &have = generator.config(), &given = loaded.generator->config();
-  if (have.family == GeneratorFamily::hot && given.architecture() == have.base->architecture() &&
-      given.ngf == have.ngf) {
+// G_A from --init-generator: a whole generator of its architecture, or a
+// base under a hot generator's fresh head; --head-base then swaps the base
+// under a hot file's trained head.
+void start_from(Generator &generator, const TrainOptions &options) {
+  const std::string &path = options.init_generator;
+  const auto &have = generator.config();
+  auto is_base = [&have](const GeneratorConfig &given) {
+    return have.family == GeneratorFamily::hot && given.architecture() == have.base->architecture() &&
+           given.ngf == have.ngf;
+  };
+  auto load_base = [&generator](const Generator &from, const std::string &what) {
     auto &base = *static_cast<HotCompositeGenerator &>(generator).base;
-    load_module_tensors(base, module_tensors(*loaded.generator), "--init-generator " + path);
+    load_module_tensors(base, module_tensors(from), what);
+  };
+  const auto loaded = load_generator(path);
+  const auto &given = loaded.generator->config();
+  if (is_base(given)) {
+    if (!options.head_base.empty())
+      throw WeightsError("--init-generator " + path + " is a base, and --head-base names another: give the base "
+                         "once (--head-base moves a hot_ file's trained head onto a base)");
+    load_base(*loaded.generator, "--init-generator " + path);
     return;
   }
   if (given.architecture() != have.architecture() || given.ngf != have.ngf ||
@@ -109,6 +123,14 @@ void start_from(Generator &generator, const std::string &path) {
                        std::to_string(given.ngf) + "), but this run trains a " + have.architecture() + " (ngf " +
                        std::to_string(have.ngf) + "): set --generator and --ngf to match");
   load_module_tensors(generator, module_tensors(*loaded.generator), "--init-generator " + path);
+  if (options.head_base.empty()) return;
+  const auto base = load_generator(options.head_base);
+  const auto &base_config = base.generator->config();
+  if (!is_base(base_config))
+    throw WeightsError("--head-base " + options.head_base + " holds a " + base_config.architecture() + " (ngf " +
+                       std::to_string(base_config.ngf) + "), but the head of " + have.architecture() +
+                       " goes over a " + have.base->architecture() + " (ngf " + std::to_string(have.ngf) + ")");
+  load_base(*base.generator, "--head-base " + options.head_base);
 }
 
 StepLosses losses_of(const std::vector<double> &v) {
@@ -167,8 +189,9 @@ int run_training(const TrainOptions &options, const DistributedOptions &distribu
     if (writer)
       std::fprintf(stderr, "resuming %s at step %lld\n", checkpoint.c_str(), static_cast<long long>(position.step));
   } else if (!options.init_generator.empty() && writer) {
-    start_from(model.G_A(), options.init_generator);  // the other ranks receive it from rank 0
+    start_from(model.G_A(), options);  // the other ranks receive it from rank 0
     std::fprintf(stderr, "G_A starts from %s\n", options.init_generator.c_str());
+    if (!options.head_base.empty()) std::fprintf(stderr, "its head goes over %s\n", options.head_base.c_str());
   }
   if (parallel) model.use_data_parallel(*parallel);
   if (options.train_head) {

@@ -63,7 +63,7 @@ TEST_F(TrainCli, HelpDocumentsTheOptionsWithTheirDefaults) {
                            "--lr FLOAT:POSITIVE=0.0002", "--epochs INT:INT in [0 - 100000]=100", "--epochs-decay",
                            "--batch-size", "--device TEXT=auto", "--seed", "--max-steps", "--out", "--resume",
                            "--export", "--paired-weight", "--scale", "--init-generator", "export", "--dataset SPEC",
-                           "--train-head",
+                           "--train-head", "--head-base",
                            ":weight=W", ":scale=S", "--datasets FILE", "--paired-gradient-weight"})
     EXPECT_NE(help.output.find(text), std::string::npos) << text;
 }
@@ -327,6 +327,43 @@ TEST_F(TrainCli, TrainHeadTrainsOnlyTheHeadOverTheGivenBase) {
   EXPECT_FAILS_WITH(run("--train-head --generator hot_resnet_1blocks_cbam --paired-weight 10 " + head_args +
                         dir_.file("z") + "'"),
                     "the head's own losses");
+}
+
+// --head-base: a trained head carried onto another base. With a learning
+// rate of 1e-9 one step leaves the head's parameters at the hot file's, and
+// the base is --head-base's bit for bit; the records say which is which.
+TEST_F(TrainCli, HeadBaseCarriesATrainedHeadOntoAnotherBase) {
+  test::make_synthetic_dataset(dir_.file("pairs"), 4, 72, /*paired=*/true);
+  ASSERT_EQ(run(data_args(dir_.file("base1")) + " --max-steps 1").status, 0);
+  ASSERT_EQ(run(data_args(dir_.file("base2")) + " --max-steps 2 --seed 9").status, 0);
+  const std::string base1 = dir_.file("base1/generator.safetensors"), base2 = dir_.file("base2/generator.safetensors");
+  const std::string common = "--train-head --generator hot_half_resnet_1blocks_cbam --dataset '" + dir_.file("pairs") +
+                             "' --scale native --crop-size 64 --ngf 4 --workers 1 --batch-size 2 ";
+  ASSERT_EQ(run(common + "--max-steps 3 --lr 1e-3 --init-generator '" + base1 + "' --out '" + dir_.file("head") + "'").status, 0);
+  const std::string head = dir_.file("head/generator.safetensors");
+  Result moved = run(common + "--max-steps 1 --lr 1e-9 --init-generator '" + head + "' --head-base '" + base2 +
+                     "' --out '" + dir_.file("moved") + "'");
+  ASSERT_EQ(moved.status, 0) << moved.output;
+  const auto result = read_weights(dir_.file("moved/generator.safetensors"));
+  for (const auto &[name, tensor] : read_weights(base2).tensors)
+    EXPECT_TRUE(torch::equal(result.tensors.at("base." + name), tensor)) << "not --head-base's base: " << name;
+  for (const auto &[name, tensor] : read_weights(head).tensors) {
+    if (name.rfind("head.", 0) != 0 || name.find("running_") != std::string::npos ||
+        name.find("num_batches") != std::string::npos)
+      continue;  // BatchNorm statistics follow the data, not the learning rate
+    EXPECT_TRUE(torch::allclose(result.tensors.at(name), tensor, 0, 1e-6)) << "the head did not come along: " << name;
+  }
+  EXPECT_EQ(result.metadata.at("base_file"), "generator.safetensors");
+  EXPECT_EQ(result.metadata.at("base_steps"), "2") << "the base's record is --head-base's";
+  EXPECT_EQ(result.metadata.at("init_steps"), "3") << "the head's earlier stage is init_*";
+
+  EXPECT_FAILS_WITH(run(data_args(dir_.file("a")) + " --max-steps 1 --head-base '" + base2 + "'"), "add --train-head");
+  EXPECT_FAILS_WITH(run(common + "--max-steps 1 --init-generator '" + base1 + "' --head-base '" + base2 + "' --out '" +
+                        dir_.file("b") + "'"),
+                    "give the base once");
+  EXPECT_FAILS_WITH(run(common + "--max-steps 1 --init-generator '" + head + "' --head-base '" + head + "' --out '" +
+                        dir_.file("c") + "'"),
+                    "goes over a resnet_1blocks_cbam");
 }
 
 TEST_F(TrainCli, ExportAddsMetadataGivenOnTheCommandLine) {
