@@ -156,7 +156,7 @@ void CycleGan::update_discriminators(const torch::Tensor &real_A, const torch::T
 StepLosses CycleGan::head_step(const Batch &batch) {
   auto &hot = static_cast<HotCompositeGenerator &>(*G_A_);
   const auto visible = batch.visible.to(device_), infrared = batch.infrared.to(device_);
-  const auto core = hot_target_masks(infrared).core;
+  const auto masks = hot_target_masks(infrared);
   optimizer_G_->zero_grad();
   std::optional<AutocastScope> autocast(std::in_place, device_.type(), autocast_dtype_);
   torch::Tensor base;
@@ -168,7 +168,12 @@ StepLosses CycleGan::head_step(const Batch &batch) {
   }
   const auto [gate_logits, value] = hot.head_over(visible, base);
   autocast.reset();
-  const auto head = hot_head_losses(gate_logits, value, infrared, core);
+  auto head = hot_head_losses(gate_logits, value, infrared, masks.core);
+  if (options_.head_contrast_weight > 0) {
+    const auto output = HotCompositeGenerator::composite(base.to(torch::kFloat32), gate_logits.to(torch::kFloat32),
+                                                         value.to(torch::kFloat32));
+    head.value = head.value + options_.head_contrast_weight * target_contrast_l1(output, infrared, masks);
+  }
   scaler_.scale(head.gate + head.value).backward();
   const auto &parameters = optimizer_G_->param_groups().front().params();
   if (parallel_) parallel_->average_gradients(parameters);

@@ -217,6 +217,12 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
                  "Width of a hot generator's head (its first stage's channels; the arithmetic grows with its square)")
       ->check(CLI::Range(4, 256))
       ->group(model);
+  app.add_option("--head-contrast-weight", o.head_contrast_weight,
+                 "With --train-head: also ask the output's hot targets to stand out from their surroundings as "
+                 "much as in the infrared (|target contrast of the output - of the infrared|, the numerator of "
+                 "gncyclegan-eval's target contrast ratio), through both the gate and the value; 0 = off")
+      ->check(CLI::NonNegativeNumber)
+      ->group(model);
   app.add_option("--head-base", o.head_base,
                  "With --train-head and a hot_ --init-generator: put its head over this base instead (a file or "
                  "bundled model of the base's architecture and --ngf), e.g. to carry a trained head onto a retrained base")
@@ -341,6 +347,8 @@ void validate(const TrainOptions &o) {
         "--target-crops chooses crops by the aligned infrared image's hot targets, and this run is unpaired: give a "
         "paired loss too (e.g. --paired-weight or --paired-target-weight)");
   const bool hot = GeneratorConfig::from_name(o.generator, 3, 1, o.ngf).family == GeneratorFamily::hot;
+  if (o.head_contrast_weight > 0 && !o.train_head)
+    throw std::invalid_argument("--head-contrast-weight is a loss of the head --train-head trains: add --train-head");
   if (!o.head_base.empty() && !o.train_head)
     throw std::invalid_argument("--head-base is the frozen base under the head --train-head trains: add --train-head");
   if (o.head_width != 32 && !hot)
@@ -389,7 +397,7 @@ std::string to_string(Scale scale) { return name_of(kScales, scale); }
 NLOHMANN_JSON_SERIALIZE_ENUM(GanLoss, {{GanLoss::vanilla, "vanilla"}, {GanLoss::lsgan, "lsgan"}, {GanLoss::hinge, "hinge"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(Scale, {{Scale::resize, "resize"}, {Scale::native, "native"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, datasets, datasets_file, load_size, crop_size, flip, scale, workers, target_crops, scale_jitter, exposure_jitter,
-                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, paired_target_weight, paired_target_contrast_weight, temporal_weight, distill_from, distill_weight, distill_ssim_weight, distill_off_targets, distill_row_notch, generator, train_head, head_width, head_base, ngf, ndf, gradient_normalization, discriminator_norm,
+                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, paired_target_weight, paired_target_contrast_weight, temporal_weight, distill_from, distill_weight, distill_ssim_weight, distill_off_targets, distill_row_notch, generator, train_head, head_width, head_contrast_weight, head_base, ngf, ndf, gradient_normalization, discriminator_norm,
                                    gan_loss, lambda_cycle, lambda_identity, d_steps, lr, beta1, beta2, epochs,
                                    epochs_decay, batch_size, pool_size, max_steps, device, threads, precision, seed, out_dir,
                                    resume_dir, init_generator, export_path, save_every, log_every, samples)

@@ -341,8 +341,8 @@ TEST_F(TrainCli, HeadBaseCarriesATrainedHeadOntoAnotherBase) {
                              "' --scale native --crop-size 64 --ngf 4 --workers 1 --batch-size 2 ";
   ASSERT_EQ(run(common + "--max-steps 3 --lr 1e-3 --init-generator '" + base1 + "' --out '" + dir_.file("head") + "'").status, 0);
   const std::string head = dir_.file("head/generator.safetensors");
-  Result moved = run(common + "--max-steps 1 --lr 1e-9 --init-generator '" + head + "' --head-base '" + base2 +
-                     "' --out '" + dir_.file("moved") + "'");
+  Result moved = run(common + "--max-steps 1 --lr 1e-9 --head-contrast-weight 2 --init-generator '" + head +
+                     "' --head-base '" + base2 + "' --out '" + dir_.file("moved") + "'");
   ASSERT_EQ(moved.status, 0) << moved.output;
   const auto result = read_weights(dir_.file("moved/generator.safetensors"));
   for (const auto &[name, tensor] : read_weights(base2).tensors)
@@ -356,8 +356,11 @@ TEST_F(TrainCli, HeadBaseCarriesATrainedHeadOntoAnotherBase) {
   EXPECT_EQ(result.metadata.at("base_file"), "generator.safetensors");
   EXPECT_EQ(result.metadata.at("base_steps"), "2") << "the base's record is --head-base's";
   EXPECT_EQ(result.metadata.at("init_steps"), "3") << "the head's earlier stage is init_*";
+  EXPECT_EQ(result.metadata.at("head_contrast_weight"), "2");
+  EXPECT_EQ(read_weights(head).metadata.count("head_contrast_weight"), 0u) << "recorded only when used";
 
   EXPECT_FAILS_WITH(run(data_args(dir_.file("a")) + " --max-steps 1 --head-base '" + base2 + "'"), "add --train-head");
+  EXPECT_FAILS_WITH(run(data_args(dir_.file("a")) + " --max-steps 1 --head-contrast-weight 1"), "add --train-head");
   EXPECT_FAILS_WITH(run(common + "--max-steps 1 --init-generator '" + base1 + "' --head-base '" + base2 + "' --out '" +
                         dir_.file("b") + "'"),
                     "give the base once");
