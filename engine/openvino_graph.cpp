@@ -81,6 +81,10 @@ Output<Node> reflect_pad(const Output<Node> &x, int64_t pad) {
                                         ov::op::PadMode::REFLECT);
 }
 
+Output<Node> slice(const Output<Node> &x, int64_t axis, int64_t begin, int64_t end) {
+  return std::make_shared<op::v8::Slice>(x, integers({begin}), integers({end}), integers({1}), integers({axis}));
+}
+
 // A convolution whose bias is added only when it matters: before an
 // InstanceNorm a per-channel constant is subtracted again with the mean.
 Output<Node> conv(const Weights &w, const std::string &name, const Output<Node> &x, size_t stride, int64_t pad,
@@ -158,6 +162,91 @@ Output<Node> upsample(const Weights &w, const std::string &prefix, const Output<
   return conv(w, prefix + ".conv", reflect_pad(resized, 1), 1, 0, false);
 }
 
+// conv(w, name, reflect_pad(concat(a, b), 1)) for a 3x3 convolution, as the
+// sum of a convolution over each part: no concatenation of a few channels at
+// full size, which OpenVINO's CPU plugin copies with its reference kernel.
+Output<Node> fuse_conv(const Weights &w, const std::string &name, const Output<Node> &a, const Output<Node> &b) {
+  const auto weight = w(name + ".weight");
+  const int64_t a_channels = a.get_partial_shape()[1].get_length();
+  const int64_t all = static_cast<int64_t>(weight->get_shape()[1]);
+  auto part = [&](const Output<Node> &x, int64_t begin, int64_t end) {
+    return std::make_shared<op::v1::Convolution>(reflect_pad(x, 1), slice(weight, 1, begin, end), ov::Strides{1, 1},
+                                                 ov::CoordinateDiff{0, 0}, ov::CoordinateDiff{0, 0}, ov::Strides{1, 1});
+  };
+  return std::make_shared<op::v1::Add>(part(a, 0, a_channels), part(b, a_channels, all));
+}
+
+// A k x k convolution to one channel, with bias, over an already padded map.
+// OpenVINO's CPU convolutions compute blocks of 8 output channels, and one
+// channel alone runs far below their rate (a ResNet's 7x7 output layer took
+// a sixth of its forward, the unshuffle generators' 3x3 one a seventh). Two
+// ways round it, each the faster where it is used (engine profiles,
+// docs/performance.md): a 3x3 kernel runs as a convolution to 8 channels,
+// the other 7 zero, and the first is sliced out; a larger one runs on the
+// map's 4 x 4 space-to-depth, one convolution to 16 channels, each the output
+// pixel at one position of a 4 x 4 block, then depth-to-space. Both sum the
+// same products, in another order.
+Output<Node> single_channel_conv_padded(const std::shared_ptr<op::v0::Constant> &weight, const Output<Node> &x) {
+  auto shape = weight->get_shape();
+  const size_t per_channel = ov::shape_size(shape);
+  std::vector<float> padded(8 * per_channel, 0.0f);
+  std::copy_n(weight->get_data_ptr<float>(), per_channel, padded.begin());
+  shape[0] = 8;
+  auto padded_weight = std::make_shared<op::v0::Constant>(ov::element::f32, shape, padded);
+  auto y = std::make_shared<op::v1::Convolution>(x, padded_weight, ov::Strides{1, 1}, ov::CoordinateDiff{0, 0},
+                                                 ov::CoordinateDiff{0, 0}, ov::Strides{1, 1});
+  return slice(y, 1, 0, 1);
+}
+
+Output<Node> single_channel_conv_in_blocks(const std::shared_ptr<op::v0::Constant> &weight, const Output<Node> &x) {
+  constexpr int64_t F = 4;
+  const auto &shape = weight->get_shape();  // 1 x C x k x k
+  const int64_t channels = int64_t(shape[1]), k = int64_t(shape[2]);
+  const int64_t height = x.get_partial_shape()[2].get_length() - (k - 1);
+  const int64_t width = x.get_partial_shape()[3].get_length() - (k - 1);
+  // Output pixel F * i + p reads input rows F * i + p + d (d < k): blocks i
+  // to i + taps - 1 of the input's F x F blocks.
+  const int64_t taps = (F + k - 2) / F + 1;
+  const int64_t block_rows = (height + F - 1) / F, block_columns = (width + F - 1) / F;
+  auto zeros_to_blocks = std::make_shared<op::v12::Pad>(
+      x, integers({0, 0, 0, 0}),
+      integers({0, 0, F * (block_rows + taps - 1) - (height + k - 1), F * (block_columns + taps - 1) - (width + k - 1)}),
+      ov::op::PadMode::CONSTANT);
+  auto blocks = std::make_shared<op::v0::SpaceToDepth>(zeros_to_blocks,
+                                                       op::v0::SpaceToDepth::SpaceToDepthMode::DEPTH_FIRST, size_t(F));
+  // Kernel [out (py, px)][in (c, ry, rx)][qy][qx] = weight[c][F qy + ry - py][F qx + rx - px] where that is a tap.
+  std::vector<float> kernel(size_t(F * F * channels * F * F * taps * taps), 0.0f);
+  const float *source = weight->get_data_ptr<float>();
+  for (int64_t py = 0; py < F; ++py)
+    for (int64_t px = 0; px < F; ++px)
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t ry = 0; ry < F; ++ry)
+          for (int64_t rx = 0; rx < F; ++rx)
+            for (int64_t qy = 0; qy < taps; ++qy)
+              for (int64_t qx = 0; qx < taps; ++qx) {
+                const int64_t dy = F * qy + ry - py, dx = F * qx + rx - px;
+                if (dy < 0 || dy >= k || dx < 0 || dx >= k) continue;
+                const int64_t out = py * F + px, in = (c * F + ry) * F + rx;
+                kernel[size_t(((out * channels * F * F + in) * taps + qy) * taps + qx)] =
+                    source[(c * k + dy) * k + dx];
+              }
+  auto block_kernel = std::make_shared<op::v0::Constant>(
+      ov::element::f32, ov::Shape{size_t(F * F), size_t(channels * F * F), size_t(taps), size_t(taps)}, kernel);
+  Output<Node> y = std::make_shared<op::v1::Convolution>(blocks, block_kernel, ov::Strides{1, 1},
+                                                         ov::CoordinateDiff{0, 0}, ov::CoordinateDiff{0, 0},
+                                                         ov::Strides{1, 1});
+  y = std::make_shared<op::v0::DepthToSpace>(y, op::v0::DepthToSpace::DepthToSpaceMode::DEPTH_FIRST, size_t(F));
+  if (F * block_rows != height || F * block_columns != width) y = slice(slice(y, 2, 0, height), 3, 0, width);
+  return y;
+}
+
+Output<Node> single_channel_conv(const Weights &w, const std::string &name, const Output<Node> &x) {
+  const auto weight = w(name + ".weight");
+  const Output<Node> y = weight->get_shape()[2] <= 3 ? single_channel_conv_padded(weight, x)
+                                                     : single_channel_conv_in_blocks(weight, x);
+  return std::make_shared<op::v1::Add>(y, w.bias(name + ".bias"));
+}
+
 // ResNets: indices are those of the reference's nn.Sequential
 // (model/resnet_generator.cpp).
 Output<Node> resnet(const Weights &w, const gncyclegan::GeneratorConfig &config, const Output<Node> &input) {
@@ -169,7 +258,7 @@ Output<Node> resnet(const Weights &w, const gncyclegan::GeneratorConfig &config,
     x = resnet_block(w, "model." + std::to_string(index) + ".", x, config.cbam);
   for (int step = 0; step < 2; ++step, index += 3)
     x = relu(instance_norm(upsample(w, "model." + std::to_string(index), x, config.resize_conv)));
-  return conv(w, "model." + std::to_string(index + 1), reflect_pad(x, 3), 1, 0, true);
+  return single_channel_conv(w, "model." + std::to_string(index + 1), reflect_pad(x, 3));
 }
 
 // model/unshuffle_generator.h. PyTorch's pixel (un)shuffle orders channels
@@ -183,9 +272,8 @@ Output<Node> unshuffle(const Weights &w, const gncyclegan::GeneratorConfig &conf
     x = resnet_block(w, "trunk." + std::to_string(block) + ".", x, config.cbam);
   x = std::make_shared<op::v0::DepthToSpace>(conv(w, "head", x, 1, 0, true),
                                              op::v0::DepthToSpace::DepthToSpaceMode::DEPTH_FIRST, factor);
-  x = std::make_shared<op::v0::Concat>(ov::OutputVector{x, input}, 1);
-  x = relu(instance_norm(conv(w, "fuse", reflect_pad(x, 1), 1, 0, false)));
-  return conv(w, "out", reflect_pad(x, 1), 1, 0, true);
+  x = relu(instance_norm(fuse_conv(w, "fuse", x, input)));
+  return single_channel_conv(w, "out", reflect_pad(x, 1));
 }
 
 // A ResNet or unshuffle generator's infrared, through its tanh.
@@ -214,10 +302,6 @@ Output<Node> bilinear(const Output<Node> &x, int64_t height, int64_t width) {
   attrs.shape_calculation_mode = op::util::InterpolateBase::ShapeCalcMode::SIZES;
   attrs.coordinate_transformation_mode = op::util::InterpolateBase::CoordinateTransformMode::PYTORCH_HALF_PIXEL;
   return std::make_shared<op::v11::Interpolate>(x, integers({height, width}), integers({2, 3}), attrs);
-}
-
-Output<Node> slice(const Output<Node> &x, int64_t axis, int64_t begin, int64_t end) {
-  return std::make_shared<op::v8::Slice>(x, integers({begin}), integers({end}), integers({1}), integers({axis}));
 }
 
 Output<Node> concat(const Output<Node> &a, const Output<Node> &b) {
