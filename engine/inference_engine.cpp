@@ -250,11 +250,12 @@ torch::Tensor InferenceEngine::translate(const torch::Tensor &rgb) {
   return translate(rgb, settings_.inference_width, settings_.inference_height);
 }
 
-torch::Tensor InferenceEngine::translate(const torch::Tensor &rgb, int inference_width, int inference_height) {
+torch::Tensor InferenceEngine::translate(const torch::Tensor &rgb, int inference_width, int inference_height,
+                                         OutputSize size) {
   torch::NoGradGuard no_grad;
   torch::Tensor output = generate(generator_input(rgb, inference_width, inference_height)).to(torch::kFloat32);
   if (generator_->config().out_channels == 3) output = gncyclegan::luma(output);
-  if (output.size(2) != rgb.size(2) || output.size(3) != rgb.size(3))
+  if (size == OutputSize::frame && (output.size(2) != rgb.size(2) || output.size(3) != rgb.size(3)))
     output = at::upsample_bilinear2d(output, {rgb.size(2), rgb.size(3)}, /*align_corners=*/false);
   return output;
 }

@@ -72,9 +72,12 @@ class InferenceEngine {
 
   // N x 3 x H x W in [-1, 1] (float, on device()) -> N x 1 x H x W in [-1, 1],
   // float32 on device(); any H, W; the generator runs at the inference size
-  // (0 = the frame's own).
+  // (0 = the frame's own). With OutputSize::inference the result stays at the
+  // inference size, for a caller that resizes as it writes the frame.
+  enum class OutputSize { frame, inference };
   torch::Tensor translate(const torch::Tensor &rgb);
-  torch::Tensor translate(const torch::Tensor &rgb, int inference_width, int inference_height);
+  torch::Tensor translate(const torch::Tensor &rgb, int inference_width, int inference_height,
+                          OutputSize size = OutputSize::frame);
 
   // Whether a CUDA graph of the generator is recorded (see warm_up), and if
   // recording the last one failed, why (frames then run the generator op by op).

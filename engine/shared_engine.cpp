@@ -12,13 +12,15 @@ namespace gncycleganir {
 struct SharedEngine::Request {
   torch::Tensor rgb;  // empty for a warm-up
   int width = 0, height = 0, inference_width = 0, inference_height = 0;
+  InferenceEngine::OutputSize output_size = InferenceEngine::OutputSize::frame;
   std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
   std::promise<torch::Tensor> result;
   std::promise<std::chrono::nanoseconds> warm_run;
 
   bool batches_with(const Request &other) const {
     return rgb.defined() && other.rgb.defined() && width == other.width && height == other.height &&
-           inference_width == other.inference_width && inference_height == other.inference_height;
+           inference_width == other.inference_width && inference_height == other.inference_height &&
+           output_size == other.output_size;
   }
 };
 
@@ -111,13 +113,15 @@ std::shared_ptr<SharedEngine::Request> SharedEngine::submit(std::shared_ptr<Requ
   return request;
 }
 
-torch::Tensor SharedEngine::translate(const torch::Tensor &rgb, int inference_width, int inference_height) {
+torch::Tensor SharedEngine::translate(const torch::Tensor &rgb, int inference_width, int inference_height,
+                                      InferenceEngine::OutputSize size) {
   auto request = std::make_shared<Request>();
   request->rgb = rgb;
   request->width = int(rgb.size(3));
   request->height = int(rgb.size(2));
   request->inference_width = inference_width;
   request->inference_height = inference_height;
+  request->output_size = size;
   auto future = request->result.get_future();
   submit(std::move(request));
   return future.get();
@@ -182,7 +186,8 @@ void SharedEngine::run_batch(std::deque<std::shared_ptr<Request>> &batch) {
     std::vector<torch::Tensor> inputs;
     for (const auto &request : batch) inputs.push_back(request->rgb);
     const torch::Tensor output = engine_->translate(inputs.size() == 1 ? inputs.front() : at::cat(inputs),
-                                                    leader.inference_width, leader.inference_height);
+                                                    leader.inference_width, leader.inference_height,
+                                                    leader.output_size);
     {  // counted before anyone is answered, so an answered frame is always counted
       std::lock_guard<std::mutex> lock(mutex_);
       statistics_.frames += long(batch.size());

@@ -51,8 +51,10 @@ class SharedEngine {
   long users() const;
 
   // Thread-safe; blocks until this frame's result is ready. 1 x 3 x H x W ->
-  // 1 x 1 x H x W, as InferenceEngine::translate; errors are rethrown here.
-  torch::Tensor translate(const torch::Tensor &rgb, int inference_width, int inference_height);
+  // 1 x 1 x H x W (or the inference size), as InferenceEngine::translate;
+  // errors are rethrown here.
+  torch::Tensor translate(const torch::Tensor &rgb, int inference_width, int inference_height,
+                          InferenceEngine::OutputSize size = InferenceEngine::OutputSize::frame);
   // InferenceEngine::warm_up at batch 1 and, with a batch size above 1, at
   // the full batch too; returns the batch-1 time.
   std::chrono::nanoseconds warm_up(int width, int height, int inference_width, int inference_height);

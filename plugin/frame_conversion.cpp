@@ -96,7 +96,11 @@ torch::Tensor frame_to_model(const GstVideoFrame *frame, const c10::Device &devi
 void model_to_frame(const torch::Tensor &infrared, Palette palette, const torch::Tensor &table,
                     GstVideoFrame *frame, std::vector<torch::Tensor> &staging, FrameMemory memory) {
   if (infrared.device().is_cpu()) return model_to_frame_cpu(infrared, palette, table, frame);
-  model_to_frame_by_ops(infrared, palette, table, frame, staging, memory);
+  const int64_t width = GST_VIDEO_FRAME_WIDTH(frame), height = GST_VIDEO_FRAME_HEIGHT(frame);
+  const torch::Tensor at_frame_size = infrared.size(2) == height && infrared.size(3) == width
+                                          ? infrared
+                                          : at::upsample_bilinear2d(infrared, {height, width}, /*align_corners=*/false);
+  model_to_frame_by_ops(at_frame_size, palette, table, frame, staging, memory);
 }
 
 torch::Tensor frame_to_model_by_ops(const GstVideoFrame *frame, const c10::Device &device,

@@ -1,12 +1,12 @@
 #include "plugin/frame_conversion_cpu.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include <ATen/Parallel.h>
-
-#include <array>
 
 #include "plugin/yuv_matrix.h"
 
@@ -36,10 +36,55 @@ guint8 at(const ComponentRow &row, int x) { return row.start[(x >> row.w_sub) * 
 
 guint8 *writable(const ComponentRow &row) { return const_cast<guint8 *>(row.start); }
 
-// model_to_u8: nearbyint rounds half to even, as torch::round does.
+// Rounds half to even, as std::nearbyint and torch::round do in the default
+// rounding mode, for 0 <= x <= 2^22: adding 1.5 * 2^23 leaves no fraction
+// bits, so the float addition itself rounds. Inline and vectorizable, where
+// nearbyintf is a call into libm per pixel on a baseline x86-64 build.
+inline float round_half_even(float x) {
+  constexpr float kShift = 12582912.0f;  // 1.5 * 2^23
+  return (x + kShift) - kShift;
+}
+
+// model_to_u8's level of a value.
 inline int level_u8(float value) {
   const float clamped = std::min(1.0f, std::max(-1.0f, value));
-  return int(std::nearbyint((clamped + 1.0f) * 127.5f));
+  return int(round_half_even((clamped + 1.0f) * 127.5f));
+}
+
+// A value per byte: what the per-pixel arithmetic computes, once per level.
+template <typename Function>
+std::array<float, 256> per_byte(Function function) {
+  std::array<float, 256> values;
+  for (int level = 0; level < 256; ++level) values[level] = function(float(level));
+  return values;
+}
+
+// at::upsample_bilinear2d's sampling (align_corners false) along one axis
+// of `in` values resized to `out`: each output index's two input indices and
+// their weights, computed as ATen computes them.
+struct LinearTaps {
+  std::vector<int> first, second;
+  std::vector<float> first_weight, second_weight;
+};
+
+LinearTaps linear_taps(int in, int out) {
+  LinearTaps taps;
+  const float scale = float(in) / float(out);
+  for (int o = 0; o < out; ++o) {
+    int first = o, second = o;
+    float second_weight = 0.0f;
+    if (in != out) {
+      const float source = std::max(float(scale * (o + 0.5) - 0.5), 0.0f);
+      first = std::min(int(std::floor(source)), in - 1);
+      second = first + (first < in - 1 ? 1 : 0);
+      second_weight = std::min(std::max(source - float(first), 0.0f), 1.0f);
+    }
+    taps.first.push_back(first);
+    taps.second.push_back(second);
+    taps.first_weight.push_back(1.0f - second_weight);
+    taps.second_weight.push_back(second_weight);
+  }
+  return taps;
 }
 
 }  // namespace
@@ -57,6 +102,9 @@ torch::Tensor frame_to_model_cpu(const GstVideoFrame *frame) {
   const float c_div = k.full_range ? 255.0f : 224.0f;
   const float r_v = float(2 * (1 - k.Kr)), b_u = float(2 * (1 - k.Kb)), g_div = float(1 - k.Kr - k.Kb);
   const float kr = float(k.Kr), kb = float(k.Kb);
+  const auto unit = per_byte([](float level) { return level / 255.0f * 2.0f - 1.0f; });
+  const auto luma_of = per_byte([&](float level) { return (level - y_offset) / y_div; });
+  const auto chroma_of = per_byte([&](float level) { return (level - 128.0f) / c_div; });
   at::parallel_for(0, height, kRowGrain, [&](int64_t begin, int64_t end) {
     for (int64_t y = begin; y < end; ++y) {
       float *r_out = out + y * width, *g_out = r_out + plane_size, *b_out = g_out + plane_size;
@@ -65,9 +113,9 @@ torch::Tensor frame_to_model_cpu(const GstVideoFrame *frame) {
         const auto g = component_row(frame, is_gray ? 0 : GST_VIDEO_COMP_G, int(y));
         const auto b = component_row(frame, is_gray ? 0 : GST_VIDEO_COMP_B, int(y));
         for (int x = 0; x < width; ++x) {
-          r_out[x] = float(at(r, x)) / 255.0f * 2.0f - 1.0f;
-          g_out[x] = float(at(g, x)) / 255.0f * 2.0f - 1.0f;
-          b_out[x] = float(at(b, x)) / 255.0f * 2.0f - 1.0f;
+          r_out[x] = unit[at(r, x)];
+          g_out[x] = unit[at(g, x)];
+          b_out[x] = unit[at(b, x)];
         }
         continue;
       }
@@ -75,8 +123,8 @@ torch::Tensor frame_to_model_cpu(const GstVideoFrame *frame) {
       const auto U = component_row(frame, GST_VIDEO_COMP_U, int(y));
       const auto V = component_row(frame, GST_VIDEO_COMP_V, int(y));
       for (int x = 0; x < width; ++x) {
-        const float luma = (float(at(Y, x)) - y_offset) / y_div;
-        const float u = (float(at(U, x)) - 128.0f) / c_div, v = (float(at(V, x)) - 128.0f) / c_div;
+        const float luma = luma_of[at(Y, x)];
+        const float u = chroma_of[at(U, x)], v = chroma_of[at(V, x)];
         const float r = luma + r_v * v, b = luma + b_u * u;
         const float g = (luma - kr * r - kb * b) / g_div;
         r_out[x] = std::min(1.0f, std::max(0.0f, r)) * 2.0f - 1.0f;
@@ -92,8 +140,12 @@ void model_to_frame_cpu(const torch::Tensor &infrared, Palette palette, const to
                         GstVideoFrame *frame) {
   const GstVideoInfo &info = frame->info;
   const int width = GST_VIDEO_FRAME_WIDTH(frame), height = GST_VIDEO_FRAME_HEIGHT(frame);
-  const torch::Tensor values = infrared.reshape({height, width}).to(torch::kFloat32).contiguous();
+  const int in_width = int(infrared.size(3)), in_height = int(infrared.size(2));
+  const torch::Tensor values = infrared.reshape({in_height, in_width}).to(torch::kFloat32).contiguous();
   const float *in = values.data_ptr<float>();
+  const bool resized = in_width != width || in_height != height;
+  const LinearTaps rows = resized ? linear_taps(in_height, height) : LinearTaps{};
+  const LinearTaps columns = resized ? linear_taps(in_width, width) : LinearTaps{};
   const GstVideoFormat format = GST_VIDEO_INFO_FORMAT(&info);
   const bool black_hot = palette == Palette::black_hot;
 
@@ -114,18 +166,34 @@ void model_to_frame_cpu(const torch::Tensor &infrared, Palette palette, const to
     for (size_t i = 0; i < components.size(); ++i)
       for (int level = 0; level < 256; ++level) lookups[i][level] = entries[level][long(i)];
   }
-  // RGBx-style formats: the padding byte is 255, like an opaque alpha.
-  int padding = -1;
-  if (GST_VIDEO_INFO_IS_RGB(&info) && GST_VIDEO_FRAME_COMP_PSTRIDE(frame, 0) == 4)
-    padding = GST_VIDEO_INFO_HAS_ALPHA(&info)
-                  ? GST_VIDEO_FRAME_COMP_POFFSET(frame, GST_VIDEO_COMP_A)
-                  : 0 + 1 + 2 + 3 - GST_VIDEO_FRAME_COMP_POFFSET(frame, GST_VIDEO_COMP_R) -
-                        GST_VIDEO_FRAME_COMP_POFFSET(frame, GST_VIDEO_COMP_G) -
-                        GST_VIDEO_FRAME_COMP_POFFSET(frame, GST_VIDEO_COMP_B);
+  // 4-byte RGB formats (BGRx, the default output, and the like): each level's
+  // whole pixel written at once, the padding byte or alpha 255 (opaque).
+  const bool packed = GST_VIDEO_INFO_IS_RGB(&info) && GST_VIDEO_FRAME_COMP_PSTRIDE(frame, 0) == 4;
+  std::array<std::array<guint8, 4>, 256> pixels{};
+  if (packed) {
+    for (int level = 0; level < 256; ++level) {
+      pixels[level].fill(255);
+      for (size_t i = 0; i < components.size(); ++i)
+        pixels[level][GST_VIDEO_FRAME_COMP_POFFSET(frame, components[i])] = lookups[i][level];
+    }
+  }
 
   at::parallel_for(0, height, kRowGrain, [&](int64_t begin, int64_t end) {
+    std::vector<float> resized_row(resized ? width : 0);
     for (int64_t y = begin; y < end; ++y) {
       const float *row = in + y * width;
+      if (resized) {
+        // Each row as at::upsample_bilinear2d would give it, in its order of operations.
+        const float *top = in + int64_t(rows.first[y]) * in_width, *bottom = in + int64_t(rows.second[y]) * in_width;
+        const float top_weight = rows.first_weight[y], bottom_weight = rows.second_weight[y];
+        for (int x = 0; x < width; ++x) {
+          const int left = columns.first[x], right = columns.second[x];
+          const float left_weight = columns.first_weight[x], right_weight = columns.second_weight[x];
+          resized_row[x] = (top[left] * left_weight + top[right] * right_weight) * top_weight +
+                           (bottom[left] * left_weight + bottom[right] * right_weight) * bottom_weight;
+        }
+        row = resized_row.data();
+      }
       if (format == GST_VIDEO_FORMAT_GRAY16_LE) {
         auto *out = writable(component_row(frame, 0, int(y)));
         for (int x = 0; x < width; ++x) {
@@ -145,6 +213,11 @@ void model_to_frame_cpu(const torch::Tensor &infrared, Palette palette, const to
         }
         continue;
       }
+      if (packed) {
+        auto *bytes = static_cast<guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(frame, 0)) + y * GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0);
+        for (int x = 0; x < width; ++x) std::memcpy(bytes + 4 * x, pixels[level_u8(row[x])].data(), 4);
+        continue;
+      }
       for (size_t i = 0; i < components.size(); ++i) {
         const int c = components[i];
         // Subsampled components take the level at each block's top-left pixel.
@@ -155,10 +228,6 @@ void model_to_frame_cpu(const torch::Tensor &infrared, Palette palette, const to
         guint8 *out = writable(target);
         for (int x = 0, i_out = 0; x < width; x += step, ++i_out)
           out[i_out * target.pixel_stride] = lookups[i][level_u8(row[x])];
-      }
-      if (padding >= 0) {
-        auto *bytes = static_cast<guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(frame, 0)) + y * GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0);
-        for (int x = 0; x < width; ++x) bytes[4 * x + padding] = 255;
       }
     }
   });

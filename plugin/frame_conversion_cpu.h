@@ -15,8 +15,10 @@ namespace gncycleganir {
 // 1 x 3 x H x W float RGB in [-1, 1] (see frame_to_model).
 torch::Tensor frame_to_model_cpu(const GstVideoFrame *frame);
 
-// Writes `infrared` (1 x 1 x H x W float in [-1, 1] on the CPU) into `frame`
-// (see model_to_frame).
+// Writes `infrared` (1 x 1 x h x w float in [-1, 1] on the CPU) into `frame`
+// (see model_to_frame); at another size than the frame's, resized as it is
+// written, as at::upsample_bilinear2d (align_corners false) resizes: one pass
+// over the frame instead of a full-size float map and a second pass.
 void model_to_frame_cpu(const torch::Tensor &infrared, Palette palette, const torch::Tensor &table,
                         GstVideoFrame *frame);
 

@@ -674,10 +674,16 @@ static GstFlowReturn convert_frame(GstGncycleganir *self, GstVideoFrame *in, Gst
     auto &table = streaming->tables[palette];
     if (!table.defined()) table = gncycleganir::palette_table(palette).to(engine.device());
     auto rgb = gncycleganir::frame_to_model(in, engine.device(), streaming->upload_staging, in_memory);
-    auto infrared = streaming->engine->translate(rgb, streaming->inference.width, streaming->inference.height);
     if (GST_BUFFER_FLAG_IS_SET(in->buffer, GST_BUFFER_FLAG_DISCONT)) streaming->smoother.reset();
     const double smoothing = self->temporal_smoothing;
     streaming->smoother.set_strength(smoothing < 0 ? streaming->automatic_smoothing : smoothing);
+    // Unsmoothed on the CPU, the output is resized to the frame's size as it
+    // is written (one pass over the frame, not two).
+    const auto output_size = engine.device().is_cpu() && streaming->smoother.strength() <= 0
+                                 ? InferenceEngine::OutputSize::inference
+                                 : InferenceEngine::OutputSize::frame;
+    auto infrared =
+        streaming->engine->translate(rgb, streaming->inference.width, streaming->inference.height, output_size);
     infrared = streaming->smoother.apply(rgb, infrared);
     gncycleganir::model_to_frame(infrared, palette, table, out, streaming->download_staging, out_memory);
     // GStreamer 1.22's CUDA memory carries no stream: the frame must be

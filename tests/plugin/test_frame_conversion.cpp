@@ -92,9 +92,45 @@ TEST_P(CpuWriting, ModelToFrameWritesTheOperationsBytes) {
   }
 }
 
+// An output at another size than the frame's is resized as it is written,
+// as at::upsample_bilinear2d resizes: the same bytes as resizing first, but
+// for a level where the two round a value within float error of a half apart.
+TEST_P(CpuWriting, ModelToFrameResizesAsUpsampleBilinear) {
+  torch::manual_seed(3);
+  const auto infrared = torch::rand({1, 1, 13, 17}) * 2.2 - 1.1;
+  for (Palette palette : {Palette::white_hot, Palette::ironbow}) {
+    const auto table = palette_table(palette);
+    MappedFrame resized_first(format_of(GetParam()), 45, 31, 9, GST_VIDEO_COLOR_RANGE_16_235),
+        resized_writing(format_of(GetParam()), 45, 31, 9, GST_VIDEO_COLOR_RANGE_16_235);
+    model_to_frame_cpu(at::upsample_bilinear2d(infrared, {31, 45}, false), palette, table, resized_first.get());
+    model_to_frame_cpu(infrared, palette, table, resized_writing.get());
+    const auto expected = resized_first.bytes(), actual = resized_writing.bytes();
+    ASSERT_EQ(actual.size(), expected.size());
+    size_t differ = 0;
+    for (size_t i = 0; i < actual.size(); ++i) differ += actual[i] != expected[i];
+    EXPECT_LE(differ, actual.size() / 200) << GetParam() << ", palette " << int(palette);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(SourceFormats, CpuWriting,
                          ::testing::Values("BGRx", "RGBx", "BGRA", "RGBA", "RGB", "I420", "NV12", "YUY2", "GRAY8",
                                            "GRAY16_LE"));
+
+// By hand: [[-1, 1], [1, -1]] doubled in each direction. Along an axis the
+// four outputs take (1, 0), (3/4, 1/4), (1/4, 3/4), (0, 1) of the two inputs
+// (half-pixel centres, edges clamped), so output (y, x) is -d(y) * d(x) with
+// d = (-1, -1/2, 1/2, 1); a level is round((value + 1) * 127.5).
+TEST(CpuWritingResized, DoublesATwoByTwoAsBilinearResizingDoes) {
+  const auto infrared = torch::tensor({-1.0f, 1.0f, 1.0f, -1.0f}).view({1, 1, 2, 2});
+  MappedFrame frame(format_of("GRAY8"), 4, 4, 1, GST_VIDEO_COLOR_RANGE_0_255);
+  model_to_frame_cpu(infrared, Palette::white_hot, palette_table(Palette::white_hot), frame.get());
+  const std::vector<std::vector<int>> expected{
+      {0, 64, 191, 255}, {64, 96, 159, 191}, {191, 159, 96, 64}, {255, 191, 64, 0}};
+  const auto bytes = frame.bytes();
+  const int stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame.get(), 0);
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 4; ++x) EXPECT_EQ(bytes[size_t(y * stride + x)], expected[size_t(y)][size_t(x)]) << y << ", " << x;
+}
 
 }  // namespace
 }  // namespace gncycleganir
