@@ -178,10 +178,8 @@ Output<Node> fuse_conv(const Weights &w, const std::string &name, const Output<N
 
 // A k x k convolution to one channel, with bias, over an already padded map.
 // OpenVINO's CPU convolutions compute blocks of 8 output channels, and one
-// channel alone runs far below their rate (a ResNet's 7x7 output layer took
-// a sixth of its forward, the unshuffle generators' 3x3 one a seventh). Two
-// ways round it, each the faster where it is used (engine profiles,
-// docs/performance.md): a 3x3 kernel runs as a convolution to 8 channels,
+// channel alone runs far below their rate. Two ways round it, each the
+// faster where it is used (docs/performance.md, AMD EPYC (AVX2)): a 3x3 kernel runs as a convolution to 8 channels,
 // the other 7 zero, and the first is sliced out; a larger one runs on the
 // map's 4 x 4 space-to-depth, one convolution to 16 channels, each the output
 // pixel at one position of a 4 x 4 block, then depth-to-space. Both sum the

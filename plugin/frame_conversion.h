@@ -29,7 +29,8 @@ torch::Tensor frame_to_model(const GstVideoFrame *frame, const c10::Device &devi
 
 // Writes `infrared` (1 x 1 x h x w float in [-1, 1], on any device; at
 // another size than the frame's, resized bilinearly as
-// at::upsample_bilinear2d with align_corners false resizes) into `frame`: GRAY8 and GRAY16_LE get the intensity (inverted for black-hot; the
+// at::upsample_bilinear2d with align_corners false resizes) into `frame`:
+// GRAY8 and GRAY16_LE get the intensity (inverted for black-hot; the
 // colour palettes keep white-hot); colour formats get the palette's colours,
 // alpha opaque. `table` is palette_table(palette) on the tensor's device. A
 // host frame is written before this returns; a device frame is written on
