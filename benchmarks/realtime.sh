@@ -11,11 +11,12 @@
 #      fpsdisplaysink sync=true, FRAMES frames, with default properties (the
 #      element picks the model) and with each model set: frames rendered and
 #      dropped, the average rendered frames/s, and the model and inference size
-#      the element ran at the end.
+#      the element ran at the end; LIVE_RUNS rows each, for the size it ends
+#      at moves with the machine's speed from minute to minute.
 #
-#   benchmarks/realtime.sh [MODELS [FRAMES [RUNS]]]
+#   benchmarks/realtime.sh [MODELS [FRAMES [RUNS [LIVE_RUNS]]]]
 #   MODELS: comma-separated bundled model names or weights files
-#   defaults: surveillance,realtime; 600 frames; 10 forward runs
+#   defaults: surveillance,realtime; 600 frames; 10 forward runs; 1 live run
 set -euo pipefail
 if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
   sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
@@ -25,6 +26,7 @@ cd "$(dirname "$0")/.."
 IFS=, read -r -a models <<< "${1:-surveillance,realtime}"
 frames=${2:-600}
 runs=${3:-10}
+live_runs=${4:-1}
 scripts/install-deps.sh --bench
 [ -f build/build.ninja ] || scripts/configure.sh build >/dev/null
 ninja --quiet -C build benchmarks/bench-backends benchmarks/bench-element plugin/libgstgncycleganir.so
@@ -65,16 +67,18 @@ last_notified() { grep -o "$1 = [^ ]*" "$2" | tail -n 1 | sed 's/.* = //; s/^"//
 printf "| model property | rendered | dropped | average rendered frames/s | model run | inference size | wall s |\n"
 printf "|---|---:|---:|---:|---|---|---:|\n"
 for model in "" "${models[@]}"; do
-  started=$(date +%s.%N)
-  gst-launch-1.0 -v videotestsrc is-live=true num-buffers="$frames" \
-    ! video/x-raw,format=YUY2,width=640,height=480,framerate=30/1 \
-    ! gncycleganir name=ir ${model:+model="$model"} \
-    ! fpsdisplaysink video-sink=fakesink text-overlay=false sync=true > "$work/live.log" 2>&1
-  ended=$(date +%s.%N)
-  last=$(grep -o 'rendered: [0-9]*, dropped: [0-9]*, current: [0-9.]*, average: [0-9.]*' "$work/live.log" | tail -n 1)
-  printf "| %s | %s | %s | %s | %s | %sx%s | %.1f |\n" "${model:-unset (default)}" \
-    "$(sed -n 's/.*rendered: \([0-9]*\).*/\1/p' <<< "$last")" "$(sed -n 's/.*dropped: \([0-9]*\).*/\1/p' <<< "$last")" \
-    "$(sed -n 's/.*average: \([0-9.]*\).*/\1/p' <<< "$last")" "$(last_notified active-model "$work/live.log")" \
-    "$(last_notified active-inference-width "$work/live.log")" "$(last_notified active-inference-height "$work/live.log")" \
-    "$(awk -v a="$started" -v b="$ended" 'BEGIN { print b - a }')"
+  for run in $(seq "$live_runs"); do
+    started=$(date +%s.%N)
+    gst-launch-1.0 -v videotestsrc is-live=true num-buffers="$frames" \
+      ! video/x-raw,format=YUY2,width=640,height=480,framerate=30/1 \
+      ! gncycleganir name=ir ${model:+model="$model"} \
+      ! fpsdisplaysink video-sink=fakesink text-overlay=false sync=true > "$work/live.log" 2>&1
+    ended=$(date +%s.%N)
+    last=$(grep -o 'rendered: [0-9]*, dropped: [0-9]*, current: [0-9.]*, average: [0-9.]*' "$work/live.log" | tail -n 1)
+    printf "| %s | %s | %s | %s | %s | %sx%s | %.1f |\n" "${model:-unset (default)}" \
+      "$(sed -n 's/.*rendered: \([0-9]*\).*/\1/p' <<< "$last")" "$(sed -n 's/.*dropped: \([0-9]*\).*/\1/p' <<< "$last")" \
+      "$(sed -n 's/.*average: \([0-9.]*\).*/\1/p' <<< "$last")" "$(last_notified active-model "$work/live.log")" \
+      "$(last_notified active-inference-width "$work/live.log")" "$(last_notified active-inference-height "$work/live.log")" \
+      "$(awk -v a="$started" -v b="$ended" 'BEGIN { print b - a }')"
+  done
 done
