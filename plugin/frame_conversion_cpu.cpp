@@ -181,7 +181,7 @@ void model_to_frame_cpu(const torch::Tensor &infrared, Palette palette, const to
   at::parallel_for(0, height, kRowGrain, [&](int64_t begin, int64_t end) {
     std::vector<float> resized_row(resized ? width : 0);
     for (int64_t y = begin; y < end; ++y) {
-      const float *row = in + y * width;
+      const float *row = resized ? resized_row.data() : in + y * width;
       if (resized) {
         // Each row as at::upsample_bilinear2d would give it, in its order of operations.
         const float *top = in + int64_t(rows.first[y]) * in_width, *bottom = in + int64_t(rows.second[y]) * in_width;
@@ -192,7 +192,6 @@ void model_to_frame_cpu(const torch::Tensor &infrared, Palette palette, const to
           resized_row[x] = (top[left] * left_weight + top[right] * right_weight) * top_weight +
                            (bottom[left] * left_weight + bottom[right] * right_weight) * bottom_weight;
         }
-        row = resized_row.data();
       }
       if (format == GST_VIDEO_FORMAT_GRAY16_LE) {
         auto *out = writable(component_row(frame, 0, int(y)));
