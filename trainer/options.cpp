@@ -295,8 +295,15 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
                  "Start the visible->infrared generator from this weights file (or bundled model: " +
                      gncycleganir::bundled_model_names() +
                      ") instead of random weights, for fine-tuning; it must have the --generator architecture and "
-                     "--ngf")
+                     "--ngf, or be the same design with more residual blocks (see --init-trunk-blocks)")
       ->transform(model_file())
+      ->group(run);
+  app.add_option("--init-trunk-blocks", o.init_trunk_blocks,
+                 "When --init-generator has more residual blocks than --generator: which of its blocks (from 0, "
+                 "increasing, comma-separated) make the new trunk; its other layers are taken as they are. "
+                 "Default: as many as --generator has, spread evenly, the first and last among them")
+      ->delimiter(',')
+      ->check(CLI::NonNegativeNumber)
       ->group(run);
   app.add_option("--export", o.export_path,
                  "Also write the visible->infrared generator here at the end (always written to OUT/generator.safetensors)")
@@ -367,6 +374,9 @@ void validate(const TrainOptions &o) {
       throw std::invalid_argument("--train-head trains with the head's own losses: the --paired-*, --temporal-* and "
                                   "--distill-* losses are for whole generators, drop them");
   }
+  if (!o.init_trunk_blocks.empty() && o.init_generator.empty())
+    throw std::invalid_argument("--init-trunk-blocks chooses blocks of the --init-generator's trunk: give "
+                                "--init-generator too");
   if (o.distilled() && o.distill_from.empty())
     throw std::invalid_argument("--distill-weight and --distill-ssim-weight pull G_A towards a teacher: name it with "
                                 "--distill-from MODEL");
@@ -400,7 +410,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infra
                                    paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, paired_target_weight, paired_target_contrast_weight, temporal_weight, distill_from, distill_weight, distill_ssim_weight, distill_off_targets, distill_row_notch, generator, train_head, head_width, head_contrast_weight, head_base, ngf, ndf, gradient_normalization, discriminator_norm,
                                    gan_loss, lambda_cycle, lambda_identity, d_steps, lr, beta1, beta2, epochs,
                                    epochs_decay, batch_size, pool_size, max_steps, device, threads, precision, seed, out_dir,
-                                   resume_dir, init_generator, export_path, save_every, log_every, samples)
+                                   resume_dir, init_generator, init_trunk_blocks, export_path, save_every, log_every, samples)
 
 nlohmann::json to_json(const TrainOptions &options) { return options; }
 TrainOptions options_from_json(const nlohmann::json &json) { return json.get<TrainOptions>(); }

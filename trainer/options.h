@@ -80,6 +80,7 @@ struct TrainOptions {
   std::string out_dir;
   std::string resume_dir;
   std::string init_generator;  // start G_A from these weights (fine-tuning)
+  std::vector<int> init_trunk_blocks;  // a deeper --init-generator's residual blocks that become G_A's trunk
   std::string export_path;
   int save_every = 5;  // epochs
   int log_every = 30;  // seconds between plain progress lines

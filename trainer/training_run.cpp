@@ -17,6 +17,7 @@
 #include "model/any_size.h"
 #include "model/device.h"
 #include "model/hot_composite_generator.h"
+#include "model/trunk_blocks.h"
 #include "model/weights.h"
 #include "trainer/atomic_file.h"
 #include "trainer/checkpoint.h"
@@ -117,6 +118,28 @@ void start_from(Generator &generator, const TrainOptions &options) {
     load_base(*loaded.generator, "--init-generator " + path);
     return;
   }
+  if (same_design_deeper(given, have)) {
+    const auto kept = options.init_trunk_blocks.empty() ? evenly_spaced_blocks(given.n_blocks, have.n_blocks)
+                                                        : options.init_trunk_blocks;
+    if (static_cast<int>(kept.size()) != have.n_blocks)
+      throw WeightsError("--init-trunk-blocks names " + std::to_string(kept.size()) + " blocks, and " +
+                         have.architecture() + " has " + std::to_string(have.n_blocks));
+    std::string list;
+    for (int block : kept) list += (list.empty() ? "" : ",") + std::to_string(block);
+    try {
+      load_module_tensors(generator, keep_trunk_blocks(module_tensors(*loaded.generator), given, kept),
+                          "--init-generator " + path);
+    } catch (const std::invalid_argument &e) {
+      throw WeightsError(std::string("--init-trunk-blocks: ") + e.what());
+    }
+    std::fprintf(stderr, "G_A's trunk is blocks %s of %s's %d\n", list.c_str(), given.architecture().c_str(),
+                 given.n_blocks);
+    return;
+  }
+  if (!options.init_trunk_blocks.empty())
+    throw WeightsError("--init-trunk-blocks takes blocks of a deeper generator, and --init-generator " + path +
+                       " holds a " + given.architecture() + " (ngf " + std::to_string(given.ngf) +
+                       ") for this run's " + have.architecture() + " (ngf " + std::to_string(have.ngf) + ")");
   if (given.architecture() != have.architecture() || given.ngf != have.ngf ||
       given.in_channels != have.in_channels || given.out_channels != have.out_channels)
     throw WeightsError("--init-generator " + path + " holds a " + given.architecture() + " (ngf " +

@@ -424,5 +424,42 @@ TEST_F(TrainCli, InitGeneratorStartsFromGivenWeights) {
   EXPECT_FAILS_WITH(run(wider + " --max-steps 1 --init-generator '" + start + "'"), "set --generator and --ngf to match");
 }
 
+// A shallower generator from chosen blocks of a deeper one's trunk; with a
+// learning rate of 1e-12 one step leaves them where they started.
+TEST_F(TrainCli, InitTrunkBlocksTakesBlocksOfADeeperGenerator) {
+  auto with_blocks = [this](const std::string &out, int blocks) {
+    std::string args = data_args(dir_.file(out));
+    return args.replace(args.find("resnet_1blocks"), 14, "resnet_" + std::to_string(blocks) + "blocks");
+  };
+  ASSERT_EQ(run(with_blocks("deep", 3) + " --max-steps 1").status, 0);
+  const std::string deep = dir_.file("deep/generator.safetensors");
+  Result shallow = run(with_blocks("shallow", 2) + " --max-steps 1 --lr 1e-12 --init-generator '" + deep +
+                       "' --init-trunk-blocks 0,2");
+  ASSERT_EQ(shallow.status, 0) << shallow.output;
+  EXPECT_NE(shallow.output.find("G_A's trunk is blocks 0,2 of resnet_3blocks_cbam's 3"), std::string::npos)
+      << shallow.output;
+  const auto from = read_weights(deep).tensors, to = read_weights(dir_.file("shallow/generator.safetensors")).tensors;
+  // resnet: blocks are model.10, 11, ...; the layers after them follow.
+  for (const auto &[new_name, old_name] : std::vector<std::pair<std::string, std::string>>{
+           {"model.1.weight", "model.1.weight"},
+           {"model.10.conv_block.1.weight", "model.10.conv_block.1.weight"},
+           {"model.11.conv_block.5.weight", "model.12.conv_block.5.weight"},
+           {"model.11.cbam.mlp.0.weight", "model.12.cbam.mlp.0.weight"},
+           {"model.12.weight", "model.13.weight"},
+           {"model.19.weight", "model.20.weight"}})
+    EXPECT_TRUE(torch::allclose(to.at(new_name), from.at(old_name), 1e-5, 1e-6)) << new_name << " from " << old_name;
+  Result spread = run(with_blocks("spread", 2) + " --max-steps 1 --init-generator '" + deep + "'");
+  ASSERT_EQ(spread.status, 0) << spread.output;
+  EXPECT_NE(spread.output.find("blocks 0,2 of"), std::string::npos) << "the first and the last by default";
+
+  EXPECT_FAILS_WITH(run(with_blocks("a", 2) + " --max-steps 1 --init-generator '" + deep + "' --init-trunk-blocks 0,1,2"),
+                    "names 3 blocks, and resnet_2blocks_cbam has 2");
+  EXPECT_FAILS_WITH(run(with_blocks("b", 2) + " --max-steps 1 --init-generator '" + deep + "' --init-trunk-blocks 2,0"),
+                    "increasing order");
+  EXPECT_FAILS_WITH(run(with_blocks("c", 2) + " --max-steps 1 --init-trunk-blocks 0,2"), "give --init-generator too");
+  EXPECT_FAILS_WITH(run(with_blocks("d", 3) + " --max-steps 1 --init-generator '" + deep + "' --init-trunk-blocks 0,1,2"),
+                    "takes blocks of a deeper generator");
+}
+
 }  // namespace
 }  // namespace gncyclegan
