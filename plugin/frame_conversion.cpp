@@ -88,9 +88,12 @@ torch::Tensor upsampled(const torch::Tensor &chroma, const GstVideoFrame *frame,
 }  // namespace
 
 torch::Tensor frame_to_model(const GstVideoFrame *frame, const c10::Device &device,
-                             std::vector<torch::Tensor> &staging, FrameMemory memory) {
-  if (device.is_cpu()) return frame_to_model_cpu(frame);
-  return frame_to_model_by_ops(frame, device, staging, memory);
+                             std::vector<torch::Tensor> &staging, FrameMemory memory, int width, int height) {
+  if (device.is_cpu()) return frame_to_model_cpu(frame, width, height);
+  const torch::Tensor rgb = frame_to_model_by_ops(frame, device, staging, memory);
+  if ((width <= 0 || width == rgb.size(3)) && (height <= 0 || height == rgb.size(2))) return rgb;
+  return at::upsample_bilinear2d(rgb, {height > 0 ? height : rgb.size(2), width > 0 ? width : rgb.size(3)},
+                                 /*align_corners=*/false);
 }
 
 void model_to_frame(const torch::Tensor &infrared, Palette palette, const torch::Tensor &table,

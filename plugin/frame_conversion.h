@@ -22,10 +22,14 @@ enum class FrameMemory { host, device };
 
 // The frame as 1 x 3 x H x W float RGB in [-1, 1] on `device`. YUV is
 // converted with the frame's colour matrix and range, chroma upsampled by
-// repetition; gray is replicated. On CUDA, host planes are uploaded through
-// `staging` (pinned host buffers, kept between calls) without blocking.
+// repetition; gray is replicated. At another size (`width` and `height`,
+// 0 = the frame's), resized bilinearly as at::upsample_bilinear2d with
+// align_corners false resizes (on the CPU, as the frame is read). On CUDA,
+// host planes are uploaded through `staging` (pinned host buffers, kept
+// between calls) without blocking.
 torch::Tensor frame_to_model(const GstVideoFrame *frame, const c10::Device &device,
-                             std::vector<torch::Tensor> &staging, FrameMemory memory = FrameMemory::host);
+                             std::vector<torch::Tensor> &staging, FrameMemory memory = FrameMemory::host,
+                             int width = 0, int height = 0);
 
 // Writes `infrared` (1 x 1 x h x w float in [-1, 1], on any device; at
 // another size than the frame's, resized bilinearly as

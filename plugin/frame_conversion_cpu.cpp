@@ -87,49 +87,112 @@ LinearTaps linear_taps(int in, int out) {
   return taps;
 }
 
+// One row of a frame as float R, G and B in [-1, 1], with the arithmetic of
+// frame_to_model_by_ops in float (per-byte tables for what depends on one byte).
+class RowConverter {
+ public:
+  explicit RowConverter(const GstVideoFrame *frame)
+      : frame_(frame),
+        width_(GST_VIDEO_FRAME_WIDTH(frame)),
+        is_rgb_(GST_VIDEO_INFO_IS_RGB(&frame->info)),
+        is_gray_(GST_VIDEO_INFO_IS_GRAY(&frame->info)) {
+    const YuvCoefficients k = yuv_coefficients(frame->info);
+    const float y_div = k.full_range ? 255.0f : 219.0f, y_offset = k.full_range ? 0.0f : 16.0f;
+    const float c_div = k.full_range ? 255.0f : 224.0f;
+    r_v_ = float(2 * (1 - k.Kr));
+    b_u_ = float(2 * (1 - k.Kb));
+    g_div_ = float(1 - k.Kr - k.Kb);
+    kr_ = float(k.Kr);
+    kb_ = float(k.Kb);
+    unit_ = per_byte([](float level) { return level / 255.0f * 2.0f - 1.0f; });
+    luma_of_ = per_byte([&](float level) { return (level - y_offset) / y_div; });
+    chroma_of_ = per_byte([&](float level) { return (level - 128.0f) / c_div; });
+  }
+
+  void convert(int y, float *r_out, float *g_out, float *b_out) const {
+    if (is_rgb_ || is_gray_) {
+      const auto r = component_row(frame_, is_gray_ ? 0 : GST_VIDEO_COMP_R, y);
+      const auto g = component_row(frame_, is_gray_ ? 0 : GST_VIDEO_COMP_G, y);
+      const auto b = component_row(frame_, is_gray_ ? 0 : GST_VIDEO_COMP_B, y);
+      for (int x = 0; x < width_; ++x) {
+        r_out[x] = unit_[at(r, x)];
+        g_out[x] = unit_[at(g, x)];
+        b_out[x] = unit_[at(b, x)];
+      }
+      return;
+    }
+    const auto Y = component_row(frame_, GST_VIDEO_COMP_Y, y);
+    const auto U = component_row(frame_, GST_VIDEO_COMP_U, y);
+    const auto V = component_row(frame_, GST_VIDEO_COMP_V, y);
+    for (int x = 0; x < width_; ++x) {
+      const float luma = luma_of_[at(Y, x)];
+      const float u = chroma_of_[at(U, x)], v = chroma_of_[at(V, x)];
+      const float r = luma + r_v_ * v, b = luma + b_u_ * u;
+      const float g = (luma - kr_ * r - kb_ * b) / g_div_;
+      r_out[x] = std::min(1.0f, std::max(0.0f, r)) * 2.0f - 1.0f;
+      g_out[x] = std::min(1.0f, std::max(0.0f, g)) * 2.0f - 1.0f;
+      b_out[x] = std::min(1.0f, std::max(0.0f, b)) * 2.0f - 1.0f;
+    }
+  }
+
+ private:
+  const GstVideoFrame *frame_;
+  int width_;
+  bool is_rgb_, is_gray_;
+  float r_v_, b_u_, g_div_, kr_, kb_;
+  std::array<float, 256> unit_, luma_of_, chroma_of_;
+};
+
 }  // namespace
 
-torch::Tensor frame_to_model_cpu(const GstVideoFrame *frame) {
-  const GstVideoInfo &info = frame->info;
+torch::Tensor frame_to_model_cpu(const GstVideoFrame *frame, int out_width, int out_height) {
   const int width = GST_VIDEO_FRAME_WIDTH(frame), height = GST_VIDEO_FRAME_HEIGHT(frame);
-  auto rgb = torch::empty({1, 3, height, width}, torch::kFloat32);
+  if (out_width <= 0) out_width = width;
+  if (out_height <= 0) out_height = height;
+  auto rgb = torch::empty({1, 3, out_height, out_width}, torch::kFloat32);
   float *out = rgb.data_ptr<float>();
-  const int64_t plane_size = int64_t(width) * height;
-  const bool is_rgb = GST_VIDEO_INFO_IS_RGB(&info), is_gray = GST_VIDEO_INFO_IS_GRAY(&info);
-  const YuvCoefficients k = yuv_coefficients(info);
-  // The same arithmetic as frame_to_model_by_ops, in float.
-  const float y_div = k.full_range ? 255.0f : 219.0f, y_offset = k.full_range ? 0.0f : 16.0f;
-  const float c_div = k.full_range ? 255.0f : 224.0f;
-  const float r_v = float(2 * (1 - k.Kr)), b_u = float(2 * (1 - k.Kb)), g_div = float(1 - k.Kr - k.Kb);
-  const float kr = float(k.Kr), kb = float(k.Kb);
-  const auto unit = per_byte([](float level) { return level / 255.0f * 2.0f - 1.0f; });
-  const auto luma_of = per_byte([&](float level) { return (level - y_offset) / y_div; });
-  const auto chroma_of = per_byte([&](float level) { return (level - 128.0f) / c_div; });
-  at::parallel_for(0, height, kRowGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t y = begin; y < end; ++y) {
-      float *r_out = out + y * width, *g_out = r_out + plane_size, *b_out = g_out + plane_size;
-      if (is_rgb || is_gray) {
-        const auto r = component_row(frame, is_gray ? 0 : GST_VIDEO_COMP_R, int(y));
-        const auto g = component_row(frame, is_gray ? 0 : GST_VIDEO_COMP_G, int(y));
-        const auto b = component_row(frame, is_gray ? 0 : GST_VIDEO_COMP_B, int(y));
-        for (int x = 0; x < width; ++x) {
-          r_out[x] = unit[at(r, x)];
-          g_out[x] = unit[at(g, x)];
-          b_out[x] = unit[at(b, x)];
-        }
-        continue;
+  const int64_t plane_size = int64_t(out_width) * out_height;
+  const RowConverter converter(frame);
+  const bool resized = out_width != width || out_height != height;
+  if (!resized) {
+    at::parallel_for(0, height, kRowGrain, [&](int64_t begin, int64_t end) {
+      for (int64_t y = begin; y < end; ++y) {
+        float *r_out = out + y * width;
+        converter.convert(int(y), r_out, r_out + plane_size, r_out + 2 * plane_size);
       }
-      const auto Y = component_row(frame, GST_VIDEO_COMP_Y, int(y));
-      const auto U = component_row(frame, GST_VIDEO_COMP_U, int(y));
-      const auto V = component_row(frame, GST_VIDEO_COMP_V, int(y));
-      for (int x = 0; x < width; ++x) {
-        const float luma = luma_of[at(Y, x)];
-        const float u = chroma_of[at(U, x)], v = chroma_of[at(V, x)];
-        const float r = luma + r_v * v, b = luma + b_u * u;
-        const float g = (luma - kr * r - kb * b) / g_div;
-        r_out[x] = std::min(1.0f, std::max(0.0f, r)) * 2.0f - 1.0f;
-        g_out[x] = std::min(1.0f, std::max(0.0f, g)) * 2.0f - 1.0f;
-        b_out[x] = std::min(1.0f, std::max(0.0f, b)) * 2.0f - 1.0f;
+    });
+    return rgb;
+  }
+  // Resized as it is read: each output row from the two source rows
+  // at::upsample_bilinear2d samples, converted once per task as they are
+  // needed, blended in model_to_frame_cpu's order of operations.
+  const LinearTaps rows = linear_taps(height, out_height), columns = linear_taps(width, out_width);
+  at::parallel_for(0, out_height, kRowGrain, [&](int64_t begin, int64_t end) {
+    // Two converted source rows (R, G, B planes each), and which rows they hold.
+    std::vector<float> buffers[2] = {std::vector<float>(3 * size_t(width)), std::vector<float>(3 * size_t(width))};
+    int held[2] = {-1, -1};
+    auto source_row = [&](int y, int avoid) -> const float * {
+      for (int i = 0; i < 2; ++i)
+        if (held[i] == y) return buffers[i].data();
+      const int slot = held[0] == avoid ? 1 : 0;
+      float *row = buffers[slot].data();
+      converter.convert(y, row, row + width, row + 2 * width);
+      held[slot] = y;
+      return row;
+    };
+    for (int64_t y = begin; y < end; ++y) {
+      const float *top = source_row(rows.first[y], -1);
+      const float *bottom = source_row(rows.second[y], rows.first[y]);
+      const float top_weight = rows.first_weight[y], bottom_weight = rows.second_weight[y];
+      for (int c = 0; c < 3; ++c) {
+        const float *t = top + int64_t(c) * width, *b = bottom + int64_t(c) * width;
+        float *o = out + c * plane_size + y * out_width;
+        for (int x = 0; x < out_width; ++x) {
+          const int left = columns.first[x], right = columns.second[x];
+          const float left_weight = columns.first_weight[x], right_weight = columns.second_weight[x];
+          o[x] = (t[left] * left_weight + t[right] * right_weight) * top_weight +
+                 (b[left] * left_weight + b[right] * right_weight) * bottom_weight;
+        }
       }
     }
   });

@@ -12,8 +12,11 @@
 
 namespace gncycleganir {
 
-// 1 x 3 x H x W float RGB in [-1, 1] (see frame_to_model).
-torch::Tensor frame_to_model_cpu(const GstVideoFrame *frame);
+// 1 x 3 x H x W float RGB in [-1, 1] (see frame_to_model); at another
+// size (`width` and `height`, 0 = the frame's), resized as it is read, as
+// at::upsample_bilinear2d (align_corners false) resizes the full-size result:
+// no full-size float image, and no second pass.
+torch::Tensor frame_to_model_cpu(const GstVideoFrame *frame, int width = 0, int height = 0);
 
 // Writes `infrared` (1 x 1 x h x w float in [-1, 1] on the CPU) into `frame`
 // (see model_to_frame); at another size than the frame's, resized as it is

@@ -673,15 +673,18 @@ static GstFlowReturn convert_frame(GstGncycleganir *self, GstVideoFrame *in, Gst
     auto scope = engine.use_stream();
     auto &table = streaming->tables[palette];
     if (!table.defined()) table = gncycleganir::palette_table(palette).to(engine.device());
-    auto rgb = gncycleganir::frame_to_model(in, engine.device(), streaming->upload_staging, in_memory);
     if (GST_BUFFER_FLAG_IS_SET(in->buffer, GST_BUFFER_FLAG_DISCONT)) streaming->smoother.reset();
     const double smoothing = self->temporal_smoothing;
     streaming->smoother.set_strength(smoothing < 0 ? streaming->automatic_smoothing : smoothing);
-    // Unsmoothed on the CPU, the output is resized to the frame's size as it
-    // is written (one pass over the frame, not two).
-    const auto output_size = engine.device().is_cpu() && streaming->smoother.strength() <= 0
-                                 ? InferenceEngine::OutputSize::inference
-                                 : InferenceEngine::OutputSize::frame;
+    // Unsmoothed on the CPU, the frame is resized to the inference size as it
+    // is read and the output to the frame's as it is written (one pass over
+    // the frame each way); the smoother needs the frame at its own size.
+    const bool at_inference_size = engine.device().is_cpu() && streaming->smoother.strength() <= 0;
+    const auto output_size =
+        at_inference_size ? InferenceEngine::OutputSize::inference : InferenceEngine::OutputSize::frame;
+    const int width = at_inference_size ? streaming->inference.width : 0;
+    const int height = at_inference_size ? streaming->inference.height : 0;
+    auto rgb = gncycleganir::frame_to_model(in, engine.device(), streaming->upload_staging, in_memory, width, height);
     auto infrared =
         streaming->engine->translate(rgb, streaming->inference.width, streaming->inference.height, output_size);
     infrared = streaming->smoother.apply(rgb, infrared);

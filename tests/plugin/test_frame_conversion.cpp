@@ -69,6 +69,41 @@ TEST_P(CpuConversion, FrameToModelEqualsTheOperations) {
   }
 }
 
+// At another size, resized as the frame is read: what resizing the
+// full-size result with at::upsample_bilinear2d gives, smaller (the element's
+// inference size), at a ratio that is not a whole number, and larger.
+TEST_P(CpuConversion, FrameToModelResizesAsUpsampleBilinear) {
+  MappedFrame frame(format_of(GetParam()), 45, 31, 5, GST_VIDEO_COLOR_RANGE_16_235);
+  const auto full = frame_to_model_cpu(frame.get());
+  for (auto [width, height] : {std::pair{22, 15}, std::pair{17, 12}, std::pair{45, 15}, std::pair{60, 40}}) {
+    const auto expected = at::upsample_bilinear2d(full, {height, width}, /*align_corners=*/false);
+    const auto actual = frame_to_model_cpu(frame.get(), width, height);
+    ASSERT_EQ(actual.sizes(), expected.sizes());
+    EXPECT_LT((actual - expected).abs().max().item<double>(), 1e-5) << GetParam() << " at " << width << "x" << height;
+  }
+  std::vector<torch::Tensor> staging;
+  const auto through_dispatch = frame_to_model(frame.get(), c10::Device(c10::kCPU), staging, FrameMemory::host, 22, 15);
+  EXPECT_TRUE(torch::equal(through_dispatch, frame_to_model_cpu(frame.get(), 22, 15)));
+}
+
+// By hand: halving a 4 x 2 gray frame averages each 2 x 2 block (the
+// samples fall between the pixels): levels 0 / 255 are -1 / 1, so the left
+// block (three 255s, one 0) gives 0.5 and the right (two of each) 0.
+TEST(CpuConversionResized, HalvingAveragesTwoByTwoBlocks) {
+  MappedFrame frame(format_of("GRAY8"), 4, 2, 1, GST_VIDEO_COLOR_RANGE_0_255);
+  const int stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame.get(), 0);
+  auto *data = static_cast<guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(frame.get(), 0));
+  const guint8 rows[2][4] = {{0, 255, 255, 0}, {255, 255, 255, 0}};
+  for (int y = 0; y < 2; ++y)
+    for (int x = 0; x < 4; ++x) data[y * stride + x] = rows[y][x];
+  const auto rgb = frame_to_model_cpu(frame.get(), 2, 1);
+  ASSERT_EQ(rgb.sizes(), (std::vector<int64_t>{1, 3, 1, 2}));
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_FLOAT_EQ(rgb[0][c][0][0].item<float>(), 0.5f);
+    EXPECT_FLOAT_EQ(rgb[0][c][0][1].item<float>(), 0.0f);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(SinkFormats, CpuConversion,
                          ::testing::Values("YUY2", "NV12", "I420", "RGB", "BGR", "RGBx", "BGRx", "xRGB", "xBGR",
                                            "RGBA", "BGRA", "ARGB", "ABGR", "GRAY8"));
