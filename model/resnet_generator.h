@@ -34,6 +34,11 @@ class ResizeConvImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ResizeConv);
 
+// Where the first residual block sits in ResnetGenerator::model: after the
+// stem (pad, conv, norm, ReLU) and two downsamplings (conv, norm, ReLU each).
+// The upsampling and output layers follow the last block.
+inline constexpr int kResnetFirstBlock = 10;
+
 // Tensor names are the reference's state_dict keys: model.1.weight (first conv),
 // model.10.conv_block.1.weight (first residual block), model.10.cbam.mlp.0.weight.
 class ResnetGenerator : public Generator {

@@ -4,14 +4,9 @@
 #include <regex>
 #include <stdexcept>
 
+#include "model/resnet_generator.h"
+
 namespace gncyclegan {
-namespace {
-
-// The reference ResNet's Sequential holds the stem and two downsamplings
-// (indices 0-9) before the first block; the layers after the trunk follow it.
-constexpr int kResnetFirstBlock = 10;
-
-}  // namespace
 
 bool same_design_deeper(const GeneratorConfig &deeper, const GeneratorConfig &shallower) {
   const bool trunked = deeper.family == GeneratorFamily::resnet || deeper.family == GeneratorFamily::unshuffle;

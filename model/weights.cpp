@@ -11,6 +11,7 @@
 #include <torch/types.h>
 #include <torch/utils.h>
 
+#include "model/resnet_generator.h"
 #include "model/safetensors.h"
 
 namespace gncyclegan {
@@ -266,10 +267,11 @@ std::optional<GeneratorConfig> infer_generator_config(const std::map<std::string
     config.in_channels = as_int(first->size(1));
     config.n_blocks = 0;
     while (config.n_blocks < 64 &&
-           tensors.count("model." + std::to_string(10 + config.n_blocks) + ".conv_block.1.weight"))
+           tensors.count("model." + std::to_string(kResnetFirstBlock + config.n_blocks) + ".conv_block.1.weight"))
       ++config.n_blocks;
-    config.cbam = tensors.count("model.10.cbam.mlp.0.weight") > 0;
-    config.resize_conv = tensors.count("model." + std::to_string(config.n_blocks + 10) + ".conv.weight") > 0;
+    config.cbam = tensors.count("model." + std::to_string(kResnetFirstBlock) + ".cbam.mlp.0.weight") > 0;
+    config.resize_conv =
+        tensors.count("model." + std::to_string(kResnetFirstBlock + config.n_blocks) + ".conv.weight") > 0;
     const auto *last = find(tensors, "model." + std::to_string(config.n_blocks + 17) + ".weight", 4);
     if (!last) return std::nullopt;
     config.out_channels = as_int(last->size(0));

@@ -87,6 +87,19 @@ LinearTaps linear_taps(int in, int out) {
   return taps;
 }
 
+// One output row of a bilinear resize: `top` and `bottom` are the input rows
+// it samples, with their weights, and `columns` the taps along the row; the
+// order of operations is at::upsample_bilinear2d's.
+void blend_row(const float *top, const float *bottom, float top_weight, float bottom_weight, const LinearTaps &columns,
+               float *out, int width) {
+  for (int x = 0; x < width; ++x) {
+    const int left = columns.first[x], right = columns.second[x];
+    const float left_weight = columns.first_weight[x], right_weight = columns.second_weight[x];
+    out[x] = (top[left] * left_weight + top[right] * right_weight) * top_weight +
+             (bottom[left] * left_weight + bottom[right] * right_weight) * bottom_weight;
+  }
+}
+
 // One row of a frame as float R, G and B in [-1, 1], with the arithmetic of
 // frame_to_model_by_ops in float (per-byte tables for what depends on one byte).
 class RowConverter {
@@ -165,7 +178,7 @@ torch::Tensor frame_to_model_cpu(const GstVideoFrame *frame, int out_width, int 
   }
   // Resized as it is read: each output row from the two source rows
   // at::upsample_bilinear2d samples, converted once per task as they are
-  // needed, blended in model_to_frame_cpu's order of operations.
+  // needed, then blended.
   const LinearTaps rows = linear_taps(height, out_height), columns = linear_taps(width, out_width);
   at::parallel_for(0, out_height, kRowGrain, [&](int64_t begin, int64_t end) {
     // Two converted source rows (R, G, B planes each), and which rows they hold.
@@ -184,16 +197,9 @@ torch::Tensor frame_to_model_cpu(const GstVideoFrame *frame, int out_width, int 
       const float *top = source_row(rows.first[y], -1);
       const float *bottom = source_row(rows.second[y], rows.first[y]);
       const float top_weight = rows.first_weight[y], bottom_weight = rows.second_weight[y];
-      for (int c = 0; c < 3; ++c) {
-        const float *t = top + int64_t(c) * width, *b = bottom + int64_t(c) * width;
-        float *o = out + c * plane_size + y * out_width;
-        for (int x = 0; x < out_width; ++x) {
-          const int left = columns.first[x], right = columns.second[x];
-          const float left_weight = columns.first_weight[x], right_weight = columns.second_weight[x];
-          o[x] = (t[left] * left_weight + t[right] * right_weight) * top_weight +
-                 (b[left] * left_weight + b[right] * right_weight) * bottom_weight;
-        }
-      }
+      for (int c = 0; c < 3; ++c)
+        blend_row(top + int64_t(c) * width, bottom + int64_t(c) * width, top_weight, bottom_weight, columns,
+                  out + c * plane_size + y * out_width, out_width);
     }
   });
   return rgb;
@@ -245,17 +251,9 @@ void model_to_frame_cpu(const torch::Tensor &infrared, Palette palette, const to
     std::vector<float> resized_row(resized ? width : 0);
     for (int64_t y = begin; y < end; ++y) {
       const float *row = resized ? resized_row.data() : in + y * width;
-      if (resized) {
-        // Each row as at::upsample_bilinear2d would give it, in its order of operations.
-        const float *top = in + int64_t(rows.first[y]) * in_width, *bottom = in + int64_t(rows.second[y]) * in_width;
-        const float top_weight = rows.first_weight[y], bottom_weight = rows.second_weight[y];
-        for (int x = 0; x < width; ++x) {
-          const int left = columns.first[x], right = columns.second[x];
-          const float left_weight = columns.first_weight[x], right_weight = columns.second_weight[x];
-          resized_row[x] = (top[left] * left_weight + top[right] * right_weight) * top_weight +
-                           (bottom[left] * left_weight + bottom[right] * right_weight) * bottom_weight;
-        }
-      }
+      if (resized)
+        blend_row(in + int64_t(rows.first[y]) * in_width, in + int64_t(rows.second[y]) * in_width,
+                  rows.first_weight[y], rows.second_weight[y], columns, resized_row.data(), width);
       if (format == GST_VIDEO_FORMAT_GRAY16_LE) {
         auto *out = writable(component_row(frame, 0, int(y)));
         for (int x = 0; x < width; ++x) {
