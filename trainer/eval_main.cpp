@@ -46,6 +46,7 @@ void print_frame(const FrameScore &score) {
 }
 
 const std::map<std::string, Baseline> kBaselines{{"gray", Baseline::gray}, {"inverted-gray", Baseline::inverted_gray}};
+const std::map<std::string, HeadOracle> kHeadOracles{{"gate", HeadOracle::gate}, {"value", HeadOracle::value}};
 
 int main_or_throw(int argc, char **argv) {
   CLI::App app(
@@ -100,6 +101,13 @@ int main_or_throw(int argc, char **argv) {
       ->group(run);
   app.add_option("--threads", options.threads, "CPU threads for LibTorch (0 = every core)")
       ->check(CLI::Range(0, 1024))
+      ->group(run);
+  app.add_option("--head-oracle", options.head_oracle,
+                 "For a hot_ model: score its output with the head's gate replaced by the real infrared's hot "
+                 "targets (gate), or its value by the real infrared (value): how much training that half could win")
+      ->transform(CLI::CheckedTransformer(kHeadOracles).description(""))
+      ->type_name("{gate,value}")
+      ->needs(model)
       ->group(run);
 
   auto *output = "Output";

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include "model/weights.h"
 #include "trainer/atomic_file.h"
 #include "trainer/dataset.h"
 #include "trainer/hot_targets.h"
@@ -102,8 +103,13 @@ std::string targets_text(const Evaluation &evaluation) {
             " dB  " + fixed(100 * evaluation.target_fraction().mean, 1) + " % of pixels (" +
             std::to_string(evaluation.images_with_targets()) + " of " + std::to_string(evaluation.images.size()) +
             " images)";
-  return text + "  stripes " + fixed(evaluation.stripe_ratio().mean, 2) + " (real " +
-         fixed(evaluation.reference_stripe_ratio().mean, 2) + ")";
+  text += "  stripes " + fixed(evaluation.stripe_ratio().mean, 2) + " (real " +
+          fixed(evaluation.reference_stripe_ratio().mean, 2) + ")";
+  const double on = evaluation.gate_on_targets().mean, off = evaluation.gate_off_targets().mean;
+  if (!std::isnan(off))
+    text += "\nhead: gate open " + (std::isnan(on) ? std::string("–") : fixed(on, 3)) + " on the targets, " +
+            fixed(off, 3) + " away from them";
+  return text;
 }
 
 // NaN (no value to average) and infinity (PSNR of equal images) are JSON's null.
@@ -124,7 +130,9 @@ nlohmann::json scores_json(const Evaluation &evaluation) {
           {"target_fraction", stat_json(evaluation.target_fraction())},
           {"images_with_targets", evaluation.images_with_targets()},
           {"stripe_ratio", stat_json(evaluation.stripe_ratio())},
-          {"reference_stripe_ratio", stat_json(evaluation.reference_stripe_ratio())}};
+          {"reference_stripe_ratio", stat_json(evaluation.reference_stripe_ratio())},
+          {"gate_on_targets", stat_json(evaluation.gate_on_targets())},
+          {"gate_off_targets", stat_json(evaluation.gate_off_targets())}};
 }
 
 }  // namespace
@@ -160,6 +168,8 @@ Statistic Evaluation::target_psnr() const { return of(&ImageScore::target_psnr);
 Statistic Evaluation::target_fraction() const { return of(&ImageScore::target_fraction); }
 Statistic Evaluation::stripe_ratio() const { return of(&ImageScore::stripe_ratio); }
 Statistic Evaluation::reference_stripe_ratio() const { return of(&ImageScore::reference_stripe_ratio); }
+Statistic Evaluation::gate_on_targets() const { return of(&ImageScore::gate_on_targets); }
+Statistic Evaluation::gate_off_targets() const { return of(&ImageScore::gate_off_targets); }
 
 size_t Evaluation::images_with_targets() const {
   size_t count = 0;
@@ -226,7 +236,9 @@ nlohmann::json Evaluation::to_json() const {
                           {"target_psnr", number(image.target_psnr)},
                           {"target_fraction", image.target_fraction},
                           {"stripe_ratio", image.stripe_ratio},
-                          {"reference_stripe_ratio", image.reference_stripe_ratio}};
+                          {"reference_stripe_ratio", image.reference_stripe_ratio},
+                          {"gate_on_targets", number(image.gate_on_targets)},
+                          {"gate_off_targets", number(image.gate_off_targets)}};
     if (image.inference_ms >= 0) row["inference_ms"] = image.inference_ms;
     json["images"].push_back(row);
   }
@@ -236,13 +248,14 @@ nlohmann::json Evaluation::to_json() const {
 std::string Evaluation::to_csv() const {
   std::string csv =
       "name,psnr_db,ssim,sharpness,target_contrast,target_psnr_db,target_fraction,stripe_ratio,reference_stripe_ratio,"
-      "inference_ms\n";
+      "inference_ms,gate_on_targets,gate_off_targets\n";
   auto cell = [](double value) { return std::isnan(value) ? std::string() : fixed(value, 6); };
   for (const auto &image : images)
     csv += image.name + "," + fixed(image.psnr, 6) + "," + fixed(image.ssim, 6) + "," + fixed(image.sharpness, 6) + "," +
            cell(image.target_contrast) + "," + cell(image.target_psnr) + "," + fixed(image.target_fraction, 6) + "," +
            fixed(image.stripe_ratio, 6) + "," + fixed(image.reference_stripe_ratio, 6) + "," +
-           (image.inference_ms >= 0 ? fixed(image.inference_ms, 2) : "") + "\n";
+           (image.inference_ms >= 0 ? fixed(image.inference_ms, 2) : "") + "," + cell(image.gate_on_targets) + "," +
+           cell(image.gate_off_targets) + "\n";
   return csv;
 }
 
@@ -273,10 +286,19 @@ Evaluation evaluate(const EvalOptions &options, ScoreCallback on_score) {
   for (const ImageFolder *folder : {&visible, &infrared})
     for (const auto &path : folder->unreadable) evaluation.warnings.push_back(path + ": unreadable, skipped");
 
+  if (options.head_oracle != HeadOracle::none && options.model_path.empty())
+    throw DataError("--head-oracle replaces half of a model's hot-target head: give the model with --model");
   std::optional<ModelRunner> runner;
   if (!options.model_path.empty()) {
     runner.emplace(options.model_path, options.device, options.threads, options.scale);
     evaluation.method = file_name(options.model_path) + " (" + runner->architecture() + ")";
+    if (options.head_oracle != HeadOracle::none) {
+      if (!runner->has_head())
+        throw WeightsError("--head-oracle replaces half of a hot-target head, and " + options.model_path + " (" +
+                           runner->architecture() + ") has none: give a hot_ model");
+      evaluation.method += options.head_oracle == HeadOracle::gate ? ", the gate replaced by the real targets"
+                                                                   : ", the value replaced by the real infrared";
+    }
     evaluation.device = runner->device();
     double ignored = 0;  // the first call pays for allocation and kernel selection
     runner->translate(read_image(visible.paths[matched.pairs.front().first], Domain::visible), ignored);
@@ -298,9 +320,18 @@ Evaluation evaluate(const EvalOptions &options, ScoreCallback on_score) {
 
     ImageScore score;
     score.name = file_name(visible_path);
+    const cv::Mat target_mask = hot_target_mask(target);
     cv::Mat generated;
     if (runner) {
-      generated = runner->translate(visible_rgb, score.inference_ms);
+      auto translation = runner->translate_with_head(visible_rgb, score.inference_ms);
+      generated = translation.output;
+      if (translation.head) {
+        const GateOpening opening = gate_opening(translation.head->gate, target_mask);
+        score.gate_on_targets = opening.on_targets;
+        score.gate_off_targets = opening.off_targets;
+        if (options.head_oracle != HeadOracle::none)
+          generated = composite_with_oracle(*translation.head, options.head_oracle, target, target_mask);
+      }
     } else if (!options.predictions_dir.empty()) {
       const auto path = find_prediction(options.predictions_dir, score.name);
       if (!path) throw DataError(options.predictions_dir + " has no prediction for " + score.name);
@@ -314,7 +345,6 @@ Evaluation evaluate(const EvalOptions &options, ScoreCallback on_score) {
     score.psnr = psnr(generated, target);
     score.ssim = ssim(generated, target);
     score.sharpness = sharpness(generated, target);
-    const cv::Mat target_mask = hot_target_mask(target);
     const HotTargetScore targets = score_hot_targets(generated, target, target_mask);
     score.target_contrast = targets.contrast;
     score.target_psnr = targets.psnr;

@@ -8,8 +8,12 @@
 #include <utility>
 #include <vector>
 
+#include <cmath>
+
 #include <nlohmann/json_fwd.hpp>
 #include <opencv2/core.hpp>
+
+#include "trainer/head_diagnosis.h"
 
 namespace gncyclegan::train {
 
@@ -32,6 +36,8 @@ struct EvalOptions {
   // output is resized back (1 = native size: for models trained with
   // --scale native, which see objects at the same scale).
   double scale = 1.0;
+  // A hot_ model's gate or value replaced by the truth (trainer/head_diagnosis.h).
+  HeadOracle head_oracle = HeadOracle::none;
   std::string device = "auto";
   int threads = 0;
   std::string out_dir;  // scores.csv, mosaic.png, summary.json; empty = none
@@ -49,6 +55,10 @@ struct ImageScore {
   double target_fraction = 0;
   double stripe_ratio = 0;            // the output's mean |gy| / mean |gx|
   double reference_stripe_ratio = 0;  // the real infrared's
+  // A hot_ model's gate opening on the hot targets and away from them
+  // (trainer/head_diagnosis.h); NaN for other models and where there are none.
+  double gate_on_targets = std::nan("");
+  double gate_off_targets = std::nan("");
   double inference_ms = -1;  // < 0: nothing was run (baselines, predictions)
 };
 
@@ -60,7 +70,7 @@ struct Statistic {
 Statistic statistic(const std::vector<double> &values);
 
 struct Evaluation {
-  std::string method;  // what was scored, for people
+  std::string method;  // what was scored, for people (with the head oracle, if any)
   std::string device;  // where the generator ran; empty when none ran
   double scale = 1.0;
   std::vector<ImageScore> images;
@@ -78,9 +88,12 @@ struct Evaluation {
   size_t images_with_targets() const;
   Statistic stripe_ratio() const;
   Statistic reference_stripe_ratio() const;
+  Statistic gate_on_targets() const;   // NaN mean unless a hot_ model ran
+  Statistic gate_off_targets() const;
   Statistic inference_ms() const;  // over the images a generator ran on
   // "PSNR 13.52 ± 1.20 dB  SSIM 0.4572 ± 0.0480  sharpness 0.61 ± 0.08  (20 pairs, ...)"
   // then "targets: contrast 0.42 ± 0.20  PSNR 15.10 dB  2.1 % of pixels (20 images)  stripes 1.35 (real 1.08)"
+  // and, for a hot_ model, "head: gate open 0.240 on the targets, 0.035 away from them"
   std::string summary_line() const;
   // Day and night apart, when the names tell (MSRS: every name without
   // extension ends in D or N) and both occur: {"day", its pairs}, {"night",

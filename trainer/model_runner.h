@@ -3,13 +3,17 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <c10/core/Device.h>
 #include <opencv2/core.hpp>
 
+#include "trainer/head_diagnosis.h"
+
 namespace gncyclegan {
 class Generator;
+class HotCompositeGenerator;
 }
 
 namespace gncyclegan::train {
@@ -27,10 +31,20 @@ class ModelRunner {
   // RGB float [0, 1] -> 8-bit gray of the same size; `ms` = upload + forward + download.
   cv::Mat translate(const cv::Mat &visible, double &ms);
 
+  // Whether the generator is a hot_ one (a base with a hot-target head).
+  bool has_head() const { return hot_ != nullptr; }
+  struct Translation {
+    cv::Mat output;                  // as translate()
+    std::optional<HeadParts> head;   // a hot_ generator's maps, at the visible image's size
+  };
+  // translate(), and a hot_ generator's maps from the same forward.
+  Translation translate_with_head(const cv::Mat &visible, double &ms);
+
  private:
   c10::Device device_;
   double scale_;
   std::shared_ptr<Generator> generator_;
+  HotCompositeGenerator *hot_ = nullptr;  // generator_ as a hot_ one, or null
   std::string description_;
 };
 

@@ -10,8 +10,10 @@
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <torch/torch.h>
 
 #include "model/generator.h"
+#include "model/hot_composite_generator.h"
 #include "model/weights.h"
 #include "tests/support/test_support.h"
 #include "trainer/evaluation.h"
@@ -230,7 +232,9 @@ TEST_F(Evaluation, AModelRunsAtSizesItsNetworkDoesNotAcceptAndWritesItsReport) {
   std::getline(header_file, line);
   EXPECT_EQ(line,
             "name,psnr_db,ssim,sharpness,target_contrast,target_psnr_db,target_fraction,stripe_ratio,"
-            "reference_stripe_ratio,inference_ms");
+            "reference_stripe_ratio,inference_ms,gate_on_targets,gate_off_targets");
+  EXPECT_TRUE(std::isnan(result.gate_on_targets().mean)) << "no head, no gate";
+  EXPECT_EQ(result.summary_line().find("head:"), std::string::npos) << result.summary_line();
   const auto summary = nlohmann::json::parse(std::ifstream(dir_.file("report/summary.json")));
   EXPECT_EQ(summary["pairs"], 3);
   EXPECT_EQ(summary["images"].size(), 3u);
@@ -239,6 +243,82 @@ TEST_F(Evaluation, AModelRunsAtSizesItsNetworkDoesNotAcceptAndWritesItsReport) {
   const cv::Mat mosaic = cv::imread(dir_.file("report/mosaic.png"));
   EXPECT_EQ(mosaic.rows, 3 * 50);
   EXPECT_NEAR(mosaic.cols, 3 * 45 * 50.0 / 31, 1.0) << "visible | generated | infrared";
+}
+
+// A hot model whose three maps are constants: the base's last convolution's
+// bias alone (every other base weight zero) draws gray 52 everywhere; the head's
+// output convolution, weights zero, opens the gate half way (logit 0) on a
+// value of gray 204. On the warm square of the test above (150 on 50):
+//  - the model's own output is (52 + 204) / 2 = 128 everywhere: contrast 0;
+//  - the gate replaced by the targets: 204 on them, 52 on the ring around:
+//    contrast (204 - 52) / (150 - 50) = 1.52;
+//  - the value replaced by the real infrared: 52 + (150 - 52) / 2 = 101 on
+//    the targets, 52 + (50 - 52) / 2 = 51 on the ring: contrast 0.5;
+// and the gate is open 0.5 on the targets and away from them.
+TEST_F(Evaluation, AHotModelsGateOpeningAndItsHeadOraclesScoreAsComputedByHand) {
+  for (const char *folder : {"visible", "infrared"}) fs::create_directories(dir_.file(folder));
+  cv::Mat flat(200, 200, CV_8UC1, cv::Scalar(50)), warm = flat.clone();
+  warm(cv::Rect(90, 90, 20, 20)).setTo(150);
+  cv::imwrite(dir_.file("visible/a.png"), flat);
+  cv::imwrite(dir_.file("infrared/a.png"), warm);
+  {
+    torch::NoGradGuard no_grad;
+    GeneratorConfig config = GeneratorConfig::from_name("hot_resnet_1blocks", 3, 1, 4);
+    config.head_width = 8;
+    auto generator = std::dynamic_pointer_cast<HotCompositeGenerator>(make_generator(config));
+    auto base_parameters = generator->base->parameters();
+    for (auto &parameter : base_parameters) parameter.zero_();
+    base_parameters.back().fill_(std::atanh(52 / 127.5 - 1));  // the output convolution's bias
+    generator->head->out->weight.zero_();
+    generator->head->out->bias[0].fill_(0.0);
+    generator->head->out->bias[1].fill_(std::atanh(204 / 127.5 - 1));
+    save_generator(dir_.file("hot.safetensors"), *generator);
+  }
+  EvalOptions o = options();
+  o.model_path = dir_.file("hot.safetensors");
+  const auto own = evaluate(o);
+  ASSERT_EQ(own.images.size(), 1u);
+  EXPECT_NEAR(own.images[0].target_contrast, 0.0, 1e-9);
+  EXPECT_NEAR(own.images[0].gate_on_targets, 0.5, 1e-6);
+  EXPECT_NEAR(own.images[0].gate_off_targets, 0.5, 1e-6);
+  EXPECT_NE(own.summary_line().find("head: gate open 0.500 on the targets, 0.500 away from them"), std::string::npos)
+      << own.summary_line();
+  EXPECT_NEAR(own.to_json()["gate_on_targets"]["mean"].get<double>(), 0.5, 1e-6);
+
+  o.head_oracle = HeadOracle::gate;
+  const auto gate = evaluate(o);
+  EXPECT_NEAR(gate.images[0].target_contrast, 1.52, 1e-9);
+  EXPECT_NE(gate.method.find("the gate replaced by the real targets"), std::string::npos) << gate.method;
+  EXPECT_NEAR(gate.images[0].gate_on_targets, 0.5, 1e-6) << "the model's own gate is still reported";
+
+  o.head_oracle = HeadOracle::value;
+  const auto value = evaluate(o);
+  EXPECT_NEAR(value.images[0].target_contrast, 0.5, 1e-9);
+  EXPECT_NE(value.method.find("the value replaced by the real infrared"), std::string::npos) << value.method;
+}
+
+TEST_F(Evaluation, TheHeadOracleNeedsAHotModel) {
+  make_pairs(1, {40, 30}, same);
+  GeneratorConfig config = GeneratorConfig::from_name("resnet_1blocks", 3, 1, 4);
+  save_generator(dir_.file("g.safetensors"), *make_generator(config));
+  EvalOptions o = options();
+  o.head_oracle = HeadOracle::gate;
+  o.model_path = dir_.file("g.safetensors");
+  try {
+    evaluate(o);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error &error) {
+    EXPECT_NE(std::string(error.what()).find("(resnet_1blocks) has none: give a hot_ model"), std::string::npos)
+        << error.what();
+  }
+  o.model_path.clear();
+  o.baseline = Baseline::gray;
+  try {
+    evaluate(o);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error &error) {
+    EXPECT_NE(std::string(error.what()).find("give the model with --model"), std::string::npos) << error.what();
+  }
 }
 
 TEST_F(Evaluation, ImagesWithoutAPartnerAreSkippedAndNamed) {
@@ -285,8 +365,8 @@ TEST_F(EvalCli, HelpNamesEveryOption) {
   const auto help = run("--help");
   EXPECT_EQ(help.status, 0);
   for (const char *text : {"--model", "--predictions", "--baseline {gray,inverted-gray}", "--visible", "--infrared",
-                           "--scale", "--device", "--threads", "--out", "--json", "--only-suffix", "MATLAB",
-                           "sharpness"})
+                           "--scale", "--device", "--threads", "--head-oracle {gate,value}", "--out", "--json",
+                           "--only-suffix", "MATLAB", "sharpness"})
     EXPECT_NE(help.output.find(text), std::string::npos) << text;
 }
 
@@ -381,6 +461,12 @@ TEST_F(EvalCli, NothingToScoreIsAUsageError) {
 TEST_F(EvalCli, TwoThingsToScoreIsAUsageError) {
   std::ofstream(dir_.file("g.safetensors")) << "x";
   EXPECT_EQ(run(pairs() + "--baseline gray --model '" + dir_.file("g.safetensors") + "'").status, 2);
+}
+
+TEST_F(EvalCli, TheHeadOracleWithoutAModelIsAUsageError) {
+  const auto result = run(pairs() + "--baseline gray --head-oracle gate");
+  EXPECT_EQ(result.status, 2);
+  EXPECT_NE(result.output.find("--head-oracle requires --model"), std::string::npos) << result.output;
 }
 
 TEST_F(EvalCli, ACorruptModelIsNamed) {

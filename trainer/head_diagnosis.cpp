@@ -1,0 +1,38 @@
+#include "trainer/head_diagnosis.h"
+
+#include <limits>
+#include <stdexcept>
+
+namespace gncyclegan::train {
+namespace {
+
+double mean_where(const cv::Mat &image, const cv::Mat &where) {
+  if (cv::countNonZero(where) == 0) return std::numeric_limits<double>::quiet_NaN();
+  return cv::mean(image, where)[0];
+}
+
+}  // namespace
+
+GateOpening gate_opening(const cv::Mat &gate, const cv::Mat &targets, const HotTargetRule &rule) {
+  cv::Mat away;
+  cv::bitwise_not(dilated(targets, rule.psnr_margin), away);
+  return {mean_where(gate, targets), mean_where(gate, away)};
+}
+
+cv::Mat composite_with_oracle(const HeadParts &parts, HeadOracle oracle, const cv::Mat &infrared,
+                              const cv::Mat &targets, const HotTargetRule &rule) {
+  if (oracle == HeadOracle::none)
+    throw std::invalid_argument("composite_with_oracle: no oracle asked for; the model's output is its own");
+  for (const cv::Mat *map : {&parts.base, &parts.gate, &parts.value, &targets})
+    if (map->size() != infrared.size())
+      throw std::invalid_argument("composite_with_oracle: the head's maps and the target mask must be the infrared's size");
+  cv::Mat gate = parts.gate, value = parts.value;
+  if (oracle == HeadOracle::gate) dilated(targets, rule.psnr_margin).convertTo(gate, CV_32F, 1.0 / 255);
+  else infrared.convertTo(value, CV_32F);
+  const cv::Mat output = parts.base + gate.mul(value - parts.base);
+  cv::Mat u8;
+  output.convertTo(u8, CV_8U);
+  return u8;
+}
+
+}  // namespace gncyclegan::train
