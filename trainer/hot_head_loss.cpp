@@ -7,10 +7,10 @@
 namespace gncyclegan::train {
 
 HotHeadLosses hot_head_losses(const torch::Tensor &gate_logits, const torch::Tensor &value,
-                              const torch::Tensor &infrared, const torch::Tensor &core) {
+                              const torch::Tensor &infrared, const torch::Tensor &core, double positive_weight) {
   const auto logits = gate_logits.to(torch::kFloat32), painted = value.to(torch::kFloat32);
   const auto target = core.to(torch::kFloat32);
-  const auto positive = torch::full({1}, kGatePositiveWeight, logits.options());
+  const auto positive = torch::full({1}, positive_weight, logits.options());
   const auto bce = at::binary_cross_entropy_with_logits(logits, target, {}, positive);
   const auto probability = at::sigmoid(logits);
   const auto dice = 1 - (2 * (probability * target).sum() + 1) / (probability.sum() + target.sum() + 1);

@@ -4,8 +4,9 @@
 // learnt through the other:
 //  - the gate, a detector of the real infrared's hot targets
 //    (trainer/hot_targets.h: no labels): binary cross-entropy (targets
-//    weighted kGatePositiveWeight times, they are a few per cent of the
-//    pixels) plus a soft Dice loss (the overlap, whatever the targets' size);
+//    weighted `positive_weight` times, by default kGatePositiveWeight: they
+//    are a few per cent of the pixels) plus a soft Dice loss (the overlap,
+//    whatever the targets' size);
 //  - the value, the real infrared where the gate may open: L1 on the targets
 //    and a band of kValueBand pixels around them (the targets kValueCore
 //    times more), plus kValueEverywhere times the plain L1, so that a gate
@@ -32,6 +33,7 @@ struct HotHeadLosses {
 // gate_logits, value and infrared N x 1 x H x W (value and infrared in
 // [-1, 1]); core: 1 on the hot targets, 0 elsewhere (HotTargetMasks::core).
 HotHeadLosses hot_head_losses(const torch::Tensor &gate_logits, const torch::Tensor &value,
-                              const torch::Tensor &infrared, const torch::Tensor &core);
+                              const torch::Tensor &infrared, const torch::Tensor &core,
+                              double positive_weight = kGatePositiveWeight);
 
 }  // namespace gncyclegan::train

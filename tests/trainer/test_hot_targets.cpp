@@ -12,6 +12,7 @@
 #include "trainer/hot_target_loss.h"
 #include "trainer/hot_targets.h"
 #include "trainer/metrics.h"
+#include "trainer/options.h"
 
 namespace gncyclegan::train {
 namespace {
@@ -200,6 +201,10 @@ TEST(HotHeadLosses, EqualTheirHandComputedValues) {
   // A confident, right gate costs almost nothing.
   const auto sure = hot_head_losses(core * 40 - 20, infrared, infrared, core);
   EXPECT_LT(sure.gate.item<double>(), 1e-3);
+  EXPECT_EQ(TrainOptions{}.head_gate_positive_weight, kGatePositiveWeight) << "gncyclegan-train's default";
+  // The target weighted 6 instead: BCE = (6 ln 2 + 15 ln 2) / 16, Dice as before.
+  EXPECT_NEAR(hot_head_losses(torch::zeros({1, 1, 4, 4}), infrared, infrared, core, 6.0).gate.item<double>(),
+              21 * std::log(2.0) / 16 + 0.8, 1e-6);
 }
 
 }  // namespace
