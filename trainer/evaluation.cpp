@@ -93,7 +93,8 @@ std::string scores_text(const Evaluation &evaluation) {
 }
 
 // "targets: contrast 0.42 ± 0.20  PSNR 15.10 dB  2.1 % of pixels (20 of 20 images)  stripes 1.35 (real 1.08)"
-std::string targets_text(const Evaluation &evaluation) {
+// and for a hot_ model a second line, "head: gate open ...", after `indent`.
+std::string targets_text(const Evaluation &evaluation, const std::string &indent = "") {
   const Statistic c = evaluation.target_contrast();
   std::string text = "targets: ";
   if (evaluation.images_with_targets() == 0)
@@ -107,7 +108,7 @@ std::string targets_text(const Evaluation &evaluation) {
           fixed(evaluation.reference_stripe_ratio().mean, 2) + ")";
   const double on = evaluation.gate_on_targets().mean, off = evaluation.gate_off_targets().mean;
   if (!std::isnan(off))
-    text += "\nhead: gate open " + (std::isnan(on) ? std::string("–") : fixed(on, 3)) + " on the targets, " +
+    text += "\n" + indent + "head: gate open " + (std::isnan(on) ? std::string("–") : fixed(on, 3)) + " on the targets, " +
             fixed(off, 3) + " away from them";
   return text;
 }
@@ -210,8 +211,9 @@ std::vector<std::string> Evaluation::day_night_lines() const {
   for (const auto &[label, group] : day_night()) {
     std::string padded = label + ":";
     padded.resize(7, ' ');
-    lines.push_back(padded + scores_text(group) + "  (" + std::to_string(group.images.size()) + " pairs)\n       " +
-                    targets_text(group));
+    const std::string indent(7, ' ');
+    lines.push_back(padded + scores_text(group) + "  (" + std::to_string(group.images.size()) + " pairs)\n" + indent +
+                    targets_text(group, indent));
   }
   return lines;
 }
