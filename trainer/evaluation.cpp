@@ -40,20 +40,23 @@ std::optional<std::string> find_prediction(const std::string &dir, const std::st
   return std::nullopt;
 }
 
-// A row of the mosaic: visible | generated | real infrared, `height` pixels
-// high, the real infrared's hot targets outlined in red on the last two.
+// A row of the mosaic: visible | generated | real infrared [| a hot_ model's
+// gate opening, white = open], `height` pixels high, the real infrared's hot
+// targets outlined in red on all but the first.
 cv::Mat mosaic_row(const cv::Mat &visible_rgb, const cv::Mat &generated, const cv::Mat &infrared,
-                   const cv::Mat &targets, int height) {
-  cv::Mat visible_bgr, generated_bgr, infrared_bgr, row;
-  cv::cvtColor(to_u8(visible_rgb), visible_bgr, cv::COLOR_RGB2BGR);
-  cv::cvtColor(generated, generated_bgr, cv::COLOR_GRAY2BGR);
-  cv::cvtColor(infrared, infrared_bgr, cv::COLOR_GRAY2BGR);
+                   const cv::Mat &targets, int height, const cv::Mat &gate = {}) {
+  std::vector<cv::Mat> panels(gate.empty() ? 3 : 4);
+  cv::cvtColor(to_u8(visible_rgb), panels[0], cv::COLOR_RGB2BGR);
+  cv::cvtColor(generated, panels[1], cv::COLOR_GRAY2BGR);
+  cv::cvtColor(infrared, panels[2], cv::COLOR_GRAY2BGR);
+  if (!gate.empty()) cv::cvtColor(to_u8(gate), panels[3], cv::COLOR_GRAY2BGR);
   std::vector<std::vector<cv::Point>> outlines;
   cv::findContours(targets, outlines, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
   const int thickness = std::max(1, int(std::lround(infrared.rows / double(height))));  // ~1 pixel once resized
-  for (cv::Mat *panel : {&generated_bgr, &infrared_bgr})
-    cv::drawContours(*panel, outlines, -1, cv::Scalar(0, 0, 255), thickness, cv::LINE_8);
-  cv::hconcat(std::vector<cv::Mat>{visible_bgr, generated_bgr, infrared_bgr}, row);
+  for (size_t i = 1; i < panels.size(); ++i)
+    cv::drawContours(panels[i], outlines, -1, cv::Scalar(0, 0, 255), thickness, cv::LINE_8);
+  cv::Mat row;
+  cv::hconcat(panels, row);
   const int width = std::max(1, int(std::lround(row.cols * double(height) / row.rows)));
   cv::resize(row, row, {width, height}, 0, 0, cv::INTER_AREA);
   return row;
@@ -323,11 +326,12 @@ Evaluation evaluate(const EvalOptions &options, ScoreCallback on_score) {
     ImageScore score;
     score.name = file_name(visible_path);
     const cv::Mat target_mask = hot_target_mask(target);
-    cv::Mat generated;
+    cv::Mat generated, gate;
     if (runner) {
       auto translation = runner->translate_with_head(visible_rgb, score.inference_ms);
       generated = translation.output;
       if (translation.head) {
+        gate = translation.head->gate;
         const GateOpening opening = gate_opening(translation.head->gate, target_mask);
         score.gate_on_targets = opening.on_targets;
         score.gate_off_targets = opening.off_targets;
@@ -354,7 +358,7 @@ Evaluation evaluate(const EvalOptions &options, ScoreCallback on_score) {
     score.stripe_ratio = stripe_ratio(generated);
     score.reference_stripe_ratio = stripe_ratio(target);
     evaluation.images.push_back(score);
-    if (!options.out_dir.empty()) mosaic.push_back(mosaic_row(visible_rgb, generated, target, target_mask, options.mosaic_height));
+    if (!options.out_dir.empty()) mosaic.push_back(mosaic_row(visible_rgb, generated, target, target_mask, options.mosaic_height, gate));
     if (on_score) on_score(score, evaluation.images.size(), matched.pairs.size());
   }
 

@@ -276,6 +276,8 @@ TEST_F(Evaluation, AHotModelsGateOpeningAndItsHeadOraclesScoreAsComputedByHand) 
   }
   EvalOptions o = options();
   o.model_path = dir_.file("hot.safetensors");
+  o.out_dir = dir_.file("report");
+  o.mosaic_height = 200;
   const auto own = evaluate(o);
   ASSERT_EQ(own.images.size(), 1u);
   EXPECT_NEAR(own.images[0].target_contrast, 0.0, 1e-9);
@@ -284,6 +286,11 @@ TEST_F(Evaluation, AHotModelsGateOpeningAndItsHeadOraclesScoreAsComputedByHand) 
   EXPECT_NE(own.summary_line().find("head: gate open 0.500 on the targets, 0.500 away from them"), std::string::npos)
       << own.summary_line();
   EXPECT_NEAR(own.to_json()["gate_on_targets"]["mean"].get<double>(), 0.5, 1e-6);
+  // visible | generated | infrared | the gate, half open: gray 128 away from the outline.
+  const cv::Mat mosaic = cv::imread(dir_.file("report/mosaic.png"));
+  ASSERT_EQ(mosaic.size(), cv::Size(800, 200));
+  EXPECT_NEAR(mosaic.at<cv::Vec3b>(20, 620)[1], 128, 1);
+  EXPECT_NEAR(mosaic.at<cv::Vec3b>(20, 420)[1], 50, 1) << "the real infrared's ground";
 
   o.head_oracle = HeadOracle::gate;
   const auto gate = evaluate(o);
