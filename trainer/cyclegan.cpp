@@ -168,7 +168,8 @@ StepLosses CycleGan::head_step(const Batch &batch) {
   }
   const auto [gate_logits, value] = hot.head_over(visible, base);
   autocast.reset();
-  auto head = hot_head_losses(gate_logits, value, infrared, masks.core, options_.head_gate_positive_weight);
+  auto head = hot_head_losses(gate_logits, value, infrared, masks.core,
+                              {options_.head_gate_positive_weight, options_.head_gate_ring_weight}, masks.ring);
   if (options_.head_contrast_weight > 0) {
     const auto output = HotCompositeGenerator::composite(base.to(torch::kFloat32), gate_logits.to(torch::kFloat32),
                                                          value.to(torch::kFloat32));

@@ -48,6 +48,7 @@ Metadata provenance(const TrainOptions &o, const RunFacts &facts) {
     metadata["epochs_schedule"] = std::to_string(o.epochs) + "+" + std::to_string(o.epochs_decay);
     if (o.head_gate_positive_weight != kGatePositiveWeight)
       metadata["head_gate_positive_weight"] = decimal(o.head_gate_positive_weight);
+    if (o.head_gate_ring_weight != 1.0) metadata["head_gate_ring_weight"] = decimal(o.head_gate_ring_weight);
     if (o.head_contrast_weight > 0) metadata["head_contrast_weight"] = decimal(o.head_contrast_weight);
     const std::string &base_file = o.head_base.empty() ? o.init_generator : o.head_base;
     metadata["base_file"] = fs::path(base_file).filename().string();

@@ -224,6 +224,13 @@ void add_train_options(CLI::App &app, TrainOptions &o) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str()
       ->group(model);
+  app.add_option("--head-gate-ring-weight", o.head_gate_ring_weight,
+                 "With --train-head: how much the gate's opening on the ring around a target (what the target "
+                 "contrast is measured against) costs its cross-entropy, against an opening elsewhere (higher: a "
+                 "tighter outline)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->group(model);
   app.add_option("--head-contrast-weight", o.head_contrast_weight,
                  "With --train-head: also ask the output's hot targets to stand out from their surroundings as "
                  "much as in the infrared (|target contrast of the output - of the infrared|, the numerator of "
@@ -363,6 +370,8 @@ void validate(const TrainOptions &o) {
   const bool hot = GeneratorConfig::from_name(o.generator, 3, 1, o.ngf).family == GeneratorFamily::hot;
   if (o.head_gate_positive_weight != kGatePositiveWeight && !o.train_head)
     throw std::invalid_argument("--head-gate-positive-weight weighs the loss of the head --train-head trains: add --train-head");
+  if (o.head_gate_ring_weight != 1.0 && !o.train_head)
+    throw std::invalid_argument("--head-gate-ring-weight weighs the loss of the head --train-head trains: add --train-head");
   if (o.head_contrast_weight > 0 && !o.train_head)
     throw std::invalid_argument("--head-contrast-weight is a loss of the head --train-head trains: add --train-head");
   if (!o.head_base.empty() && !o.train_head)
@@ -416,7 +425,7 @@ std::string to_string(Scale scale) { return name_of(kScales, scale); }
 NLOHMANN_JSON_SERIALIZE_ENUM(GanLoss, {{GanLoss::vanilla, "vanilla"}, {GanLoss::lsgan, "lsgan"}, {GanLoss::hinge, "hinge"}})
 NLOHMANN_JSON_SERIALIZE_ENUM(Scale, {{Scale::resize, "resize"}, {Scale::native, "native"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, visible_dir, infrared_dir, datasets, datasets_file, load_size, crop_size, flip, scale, workers, target_crops, scale_jitter, exposure_jitter,
-                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, paired_target_weight, paired_target_contrast_weight, temporal_weight, distill_from, distill_weight, distill_ssim_weight, distill_off_targets, distill_row_notch, generator, train_head, head_width, head_gate_positive_weight, head_contrast_weight, head_base, ngf, ndf, gradient_normalization, discriminator_norm,
+                                   paired_weight, paired_ssim_weight, paired_gradient_weight, paired_edge_energy_weight, paired_edge_energy_window, paired_edge_energy_per_direction, paired_feature_matching_weight, paired_target_weight, paired_target_contrast_weight, temporal_weight, distill_from, distill_weight, distill_ssim_weight, distill_off_targets, distill_row_notch, generator, train_head, head_width, head_gate_positive_weight, head_gate_ring_weight, head_contrast_weight, head_base, ngf, ndf, gradient_normalization, discriminator_norm,
                                    gan_loss, lambda_cycle, lambda_identity, d_steps, lr, beta1, beta2, epochs,
                                    epochs_decay, batch_size, pool_size, max_steps, device, threads, precision, seed, out_dir,
                                    resume_dir, init_generator, init_trunk_blocks, export_path, save_every, log_every, samples)

@@ -53,6 +53,7 @@ struct TrainOptions {
   bool train_head = false;  // only a hot generator's head, over its frozen base (trainer/hot_head_loss.h)
   int head_width = 32;      // a hot generator's head width (model/hot_target_head.h)
   double head_gate_positive_weight = 2.0;  // --train-head: the gate's BCE weight on target pixels (kGatePositiveWeight)
+  double head_gate_ring_weight = 1.0;      // --train-head: ... on the ring around them
   double head_contrast_weight = 0.0;  // --train-head: |target contrast of the output - of the infrared|
   std::string head_base;    // --train-head: the frozen base, in place of the --init-generator hot file's
   int ngf = 64;

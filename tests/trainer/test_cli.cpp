@@ -341,7 +341,7 @@ TEST_F(TrainCli, HeadBaseCarriesATrainedHeadOntoAnotherBase) {
                              "' --scale native --crop-size 64 --ngf 4 --workers 1 --batch-size 2 ";
   ASSERT_EQ(run(common + "--max-steps 3 --lr 1e-3 --init-generator '" + base1 + "' --out '" + dir_.file("head") + "'").status, 0);
   const std::string head = dir_.file("head/generator.safetensors");
-  Result moved = run(common + "--max-steps 1 --lr 1e-9 --head-contrast-weight 2 --head-gate-positive-weight 5 --init-generator '" + head +
+  Result moved = run(common + "--max-steps 1 --lr 1e-9 --head-contrast-weight 2 --head-gate-positive-weight 5 --head-gate-ring-weight 3 --init-generator '" + head +
                      "' --head-base '" + base2 + "' --out '" + dir_.file("moved") + "'");
   ASSERT_EQ(moved.status, 0) << moved.output;
   const auto result = read_weights(dir_.file("moved/generator.safetensors"));
@@ -360,10 +360,12 @@ TEST_F(TrainCli, HeadBaseCarriesATrainedHeadOntoAnotherBase) {
   EXPECT_EQ(read_weights(head).metadata.count("head_contrast_weight"), 0u) << "recorded only when used";
   EXPECT_EQ(result.metadata.at("head_gate_positive_weight"), "5");
   EXPECT_EQ(read_weights(head).metadata.count("head_gate_positive_weight"), 0u) << "recorded only when not the default";
+  EXPECT_EQ(result.metadata.at("head_gate_ring_weight"), "3");
 
   EXPECT_FAILS_WITH(run(data_args(dir_.file("a")) + " --max-steps 1 --head-base '" + base2 + "'"), "add --train-head");
   EXPECT_FAILS_WITH(run(data_args(dir_.file("a")) + " --max-steps 1 --head-contrast-weight 1"), "add --train-head");
   EXPECT_FAILS_WITH(run(data_args(dir_.file("a")) + " --max-steps 1 --head-gate-positive-weight 4"), "add --train-head");
+  EXPECT_FAILS_WITH(run(data_args(dir_.file("a")) + " --max-steps 1 --head-gate-ring-weight 4"), "add --train-head");
   EXPECT_FAILS_WITH(run(common + "--max-steps 1 --init-generator '" + base1 + "' --head-base '" + base2 + "' --out '" +
                         dir_.file("b") + "'"),
                     "give the base once");

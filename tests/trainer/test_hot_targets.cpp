@@ -203,8 +203,14 @@ TEST(HotHeadLosses, EqualTheirHandComputedValues) {
   EXPECT_LT(sure.gate.item<double>(), 1e-3);
   EXPECT_EQ(TrainOptions{}.head_gate_positive_weight, kGatePositiveWeight) << "gncyclegan-train's default";
   // The target weighted 6 instead: BCE = (6 ln 2 + 15 ln 2) / 16, Dice as before.
-  EXPECT_NEAR(hot_head_losses(torch::zeros({1, 1, 4, 4}), infrared, infrared, core, 6.0).gate.item<double>(),
+  EXPECT_NEAR(hot_head_losses(torch::zeros({1, 1, 4, 4}), infrared, infrared, core, {6.0}).gate.item<double>(),
               21 * std::log(2.0) / 16 + 0.8, 1e-6);
+  // Two ring pixels weighted 4: BCE = (2 ln 2 + 2 * 4 ln 2 + 13 ln 2) / 16.
+  auto ring = torch::zeros({1, 1, 4, 4});
+  ring[0][0][0][0] = ring[0][0][3][3] = 1;
+  EXPECT_NEAR(hot_head_losses(torch::zeros({1, 1, 4, 4}), infrared, infrared, core, {2.0, 4.0}, ring).gate.item<double>(),
+              23 * std::log(2.0) / 16 + 0.8, 1e-6);
+  EXPECT_THROW(hot_head_losses(torch::zeros({1, 1, 4, 4}), infrared, infrared, core, {2.0, 4.0}), std::invalid_argument);
 }
 
 }  // namespace
