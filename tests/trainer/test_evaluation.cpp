@@ -295,6 +295,8 @@ TEST_F(Evaluation, AHotModelsGateOpeningAndItsHeadOraclesScoreAsComputedByHand) 
   o.head_oracle = HeadOracle::gate;
   const auto gate = evaluate(o);
   EXPECT_NEAR(gate.images[0].target_contrast, 1.52, 1e-9);
+  EXPECT_NEAR(cv::imread(dir_.file("report/mosaic.png")).at<cv::Vec3b>(20, 620)[1], 128, 1)
+      << "the mosaic shows the model's own gate, not the oracle's";
   EXPECT_NE(gate.method.find("the gate replaced by the real targets"), std::string::npos) << gate.method;
   EXPECT_NEAR(gate.images[0].gate_on_targets, 0.5, 1e-6) << "the model's own gate is still reported";
 
