@@ -1,22 +1,13 @@
 #include "trainer/head_diagnosis.h"
 
-#include <limits>
 #include <stdexcept>
 
 namespace gncyclegan::train {
-namespace {
-
-double mean_where(const cv::Mat &image, const cv::Mat &where) {
-  if (cv::countNonZero(where) == 0) return std::numeric_limits<double>::quiet_NaN();
-  return cv::mean(image, where)[0];
-}
-
-}  // namespace
 
 GateOpening gate_opening(const cv::Mat &gate, const cv::Mat &targets, const HotTargetRule &rule) {
   cv::Mat away;
   cv::bitwise_not(dilated(targets, rule.psnr_margin), away);
-  return {mean_where(gate, targets), mean_where(gate, away)};
+  return {mean_over(gate, targets), mean_over(gate, away)};
 }
 
 cv::Mat composite_with_oracle(const HeadParts &parts, HeadOracle oracle, const cv::Mat &infrared,

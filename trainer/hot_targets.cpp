@@ -13,14 +13,12 @@ cv::Mat disc(int radius) {
   return cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * radius + 1, 2 * radius + 1});
 }
 
-// Mean of `image` over the nonzero pixels of `where`, and their count.
-std::pair<double, double> mean_over(const cv::Mat &image, const cv::Mat &where) {
-  const double count = cv::countNonZero(where);
-  if (count == 0) return {std::numeric_limits<double>::quiet_NaN(), 0};
-  return {cv::mean(image, where)[0], count};
-}
-
 }  // namespace
+
+double mean_over(const cv::Mat &image, const cv::Mat &where) {
+  if (cv::countNonZero(where) == 0) return std::numeric_limits<double>::quiet_NaN();
+  return cv::mean(image, where)[0];
+}
 
 cv::Mat hot_target_mask(const cv::Mat &infrared, const HotTargetRule &rule) {
   if (infrared.type() != CV_8UC1 || infrared.empty())
@@ -71,8 +69,8 @@ HotTargetScore score_hot_targets(const cv::Mat &output, const cv::Mat &infrared,
   if (score.fraction == 0) return {nan, nan, 0};
 
   const cv::Mat ring = ring_around(targets, rule);
-  const double real = mean_over(infrared, targets).first - mean_over(infrared, ring).first;
-  const double ours = mean_over(output, targets).first - mean_over(output, ring).first;
+  const double real = mean_over(infrared, targets) - mean_over(infrared, ring);
+  const double ours = mean_over(output, targets) - mean_over(output, ring);
   score.contrast = real > 0 ? ours / real : nan;  // NaN also when there is no ring
 
   const cv::Mat scored = dilated(targets, rule.psnr_margin);

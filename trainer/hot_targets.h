@@ -41,6 +41,9 @@ cv::Mat ring_around(const cv::Mat &mask, const HotTargetRule &rule = {});
 // `mask` dilated by `radius` pixels (a disc): what target PSNR is taken over.
 cv::Mat dilated(const cv::Mat &mask, int radius);
 
+// Mean of `image` over the nonzero pixels of `where`; NaN where there are none.
+double mean_over(const cv::Mat &image, const cv::Mat &where);
+
 struct HotTargetScore {
   // (mean output on the targets - mean output on the ring) / (the same on the
   // real infrared): 1 = the targets stand out as much as in reality, 0 =

@@ -45,11 +45,14 @@ ModelRunner::ModelRunner(const std::string &model_path, const std::string &devic
 
 std::string ModelRunner::architecture() const { return generator_->config().architecture(); }
 
-cv::Mat ModelRunner::translate(const cv::Mat &visible, double &ms) {
-  return translate_with_head(visible, ms).output;
-}
+cv::Mat ModelRunner::translate(const cv::Mat &visible, double &ms) { return run(visible, ms, false).output; }
 
 ModelRunner::Translation ModelRunner::translate_with_head(const cv::Mat &visible, double &ms) {
+  return run(visible, ms, true);
+}
+
+ModelRunner::Translation ModelRunner::run(const cv::Mat &visible, double &ms, bool with_head) {
+  const bool head = with_head && hot_;
   cv::Mat input = visible;
   if (scale_ != 1.0) {
     const cv::Size size(std::max(1, int(std::lround(visible.cols * scale_))),
@@ -62,7 +65,7 @@ ModelRunner::Translation ModelRunner::translate_with_head(const cv::Mat &visible
   // A hot_ generator's forward is the composite of its parts: one pass gives
   // the output and, as channels 1..3, the base, the gate's opening and the value.
   const auto forward = [&](const torch::Tensor &x) {
-    if (!hot_) return generator_->forward(x);
+    if (!head) return generator_->forward(x);
     const auto parts = hot_->parts(x);
     return torch::cat({HotCompositeGenerator::composite(parts.base, parts.gate_logits, parts.value), parts.base,
                        torch::sigmoid(parts.gate_logits), parts.value},
@@ -74,7 +77,7 @@ ModelRunner::Translation ModelRunner::translate_with_head(const cv::Mat &visible
 
   Translation translation;
   torch::Tensor output = result;
-  if (hot_) {
+  if (head) {
     output = result.narrow(1, 0, 1);
     // [-1, 1] -> gray levels, as the output; the gate stays 0..1.
     translation.head = HeadParts{to_size((result[0][1] + 1) * 127.5, visible.size()),

@@ -41,6 +41,9 @@ class ModelRunner {
   Translation translate_with_head(const cv::Mat &visible, double &ms);
 
  private:
+  // The maps only when asked: translate() runs once per video frame.
+  Translation run(const cv::Mat &visible, double &ms, bool with_head);
+
   c10::Device device_;
   double scale_;
   std::shared_ptr<Generator> generator_;
